@@ -1,0 +1,71 @@
+"""Caches the latest health status so a ping never waits on the store.
+
+App Service pings every instance every minute and a ping must stay cheap while a
+cycle runs; ``/health`` answers from this cache (refreshed in the background when
+older than ``max_age``), ``/health/ready`` computes a fresh report.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from health.checker import Check, HealthChecker, HealthStatus
+
+
+class HealthService:
+    """Thread-safe cache around a HealthChecker, plus the rate-limited endpoint probe."""
+
+    def __init__(self, checker: HealthChecker, max_age_seconds: float = 10.0,
+                 probe: Callable[[], Check] | None = None, probe_every_seconds: float = 60.0,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.checker = checker
+        self.max_age = max_age_seconds
+        self.probe_fn = probe
+        self.probe_every = probe_every_seconds
+        self.monotonic = monotonic
+        self._lock = threading.Lock()
+        self._status: HealthStatus | None = None
+        self._taken_at = 0.0
+        self._refreshing = False
+        self._last_probe: tuple[float, Check] | None = None
+
+    def fresh(self) -> HealthStatus:
+        status = self.checker.check()
+        with self._lock:
+            self._status, self._taken_at = status, self.monotonic()
+        return status
+
+    def cached(self) -> HealthStatus | None:
+        """The last status (None before the first); stale ones refresh in the background."""
+        with self._lock:
+            status, age = self._status, self.monotonic() - self._taken_at
+            refresh = status is not None and age > self.max_age and not self._refreshing
+            if refresh:
+                self._refreshing = True
+        if refresh:
+            threading.Thread(target=self._refresh, name="health-refresh", daemon=True).start()
+        return status
+
+    def _refresh(self) -> None:
+        try:
+            self.fresh()
+        finally:
+            with self._lock:
+                self._refreshing = False
+
+    def probe(self) -> Check | None:
+        """Call the scoring endpoint at most once per ``probe_every`` seconds."""
+        if self.probe_fn is None:
+            return None
+        with self._lock:
+            last = self._last_probe
+            if last and self.monotonic() - last[0] < self.probe_every:
+                cached = last[1]
+                return Check(cached.name, cached.status, cached.detail + " (cached; rate-limited)",
+                             cached.data)
+        check = self.probe_fn()
+        with self._lock:
+            self._last_probe = (self.monotonic(), check)
+        return check

@@ -1,0 +1,138 @@
+"""Detector verdicts -> alert episodes, and the analyst lifecycle on them.
+
+One fingerprint (field + kind, or an operational kind) has at most one unresolved
+alert: repeats while it is open update ``last_seen_at`` and the count instead of
+opening new alerts, and the episode resolves itself after K clean checks in a row
+(hysteresis), so a flapping statistic does not page anyone twice. Acknowledge,
+resolve and snooze are recorded as events with who, when and a comment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from dataclasses import field as _field
+from datetime import datetime, timedelta
+from typing import Any
+
+from monitoring.actors import Actor, require_user
+from monitoring.errors import ValidationError
+from monitoring.store import Alert, AlertEvent, Alerts, Connection, Store
+from monitoring.timeutil import to_ms, utcnow
+
+SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
+OPS_KINDS = ("endpoint_failing", "breaker_open", "scheduler_stale")
+MAX_COMMENT = 2000
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One evaluated condition in a check: firing or clean."""
+
+    fingerprint: str
+    category: str
+    kind: str
+    firing: bool
+    severity: str = "warning"
+    title: str = ""
+    field: str | None = None
+    details: dict[str, Any] = _field(default_factory=dict)
+
+
+def drift_fingerprint(field_name: str, kind: str) -> str:
+    return f"drift:{field_name}:{kind}"
+
+
+def ops_fingerprint(kind: str) -> str:
+    return f"ops:{kind}"
+
+
+@dataclass
+class Changes:
+    """What a check did to alerts (for notifications, telemetry and replay output)."""
+
+    opened: list[Alert] = _field(default_factory=list)
+    escalated: list[Alert] = _field(default_factory=list)
+    resolved: list[Alert] = _field(default_factory=list)
+
+
+def apply_signals(conn: Connection, signals: Iterable[Signal], at: int,
+                  resolve_after: int) -> Changes:
+    """Open, update or auto-resolve episodes inside the caller's transaction."""
+    repo = Alerts(conn)
+    changes = Changes()
+    for signal in signals:
+        current = repo.open_episode(signal.fingerprint)
+        if signal.firing:
+            if current is None:
+                alert_id = repo.create(signal.fingerprint, signal.category, signal.field,
+                                       signal.kind, signal.severity, signal.title, at, signal.details)
+                repo.add_event(alert_id, at, "system", "opened", details={"severity": signal.severity})
+                changes.opened.append(_must(repo.get(alert_id)))
+                continue
+            severity = signal.severity
+            escalated = SEVERITY_RANK[severity] > SEVERITY_RANK[current.severity]
+            if not escalated:
+                severity = current.severity  # an episode keeps its worst severity
+            repo.touch(current.id, at, severity, signal.details or current.details)
+            if escalated:
+                repo.add_event(current.id, at, "system", "escalated",
+                               details={"from": current.severity, "to": severity})
+                changes.escalated.append(_must(repo.get(current.id)))
+        elif current is not None and repo.add_clean(current.id) >= resolve_after:
+            repo.set_status(current.id, "resolved", at)
+            repo.add_event(current.id, at, "system", "auto_resolved",
+                           details={"clean_checks": resolve_after})
+            changes.resolved.append(_must(repo.get(current.id)))
+    return changes
+
+
+def _must(alert: Alert | None) -> Alert:
+    assert alert is not None
+    return alert
+
+
+class AlertService:
+    """The analyst-facing lifecycle: acknowledge, resolve, snooze, each audited as an event."""
+
+    def __init__(self, store: Store, clock: Callable[[], datetime] = utcnow) -> None:
+        self.store = store
+        self.clock = clock
+
+    def _act(self, actor: Actor, alert_id: int, action: str, comment: str | None,
+             apply: Callable[[Alerts, Alert, int], None], details: dict | None = None) -> Alert:
+        require_user(actor, f"{action} alerts")
+        comment = (comment or "").strip() or None
+        if comment and len(comment) > MAX_COMMENT:
+            raise ValidationError(f"the comment is longer than {MAX_COMMENT} characters")
+        now = to_ms(self.clock())
+        with self.store.transaction() as conn:
+            repo = Alerts(conn)
+            alert = repo.get(alert_id)
+            if alert is None:
+                raise ValidationError(f"there is no alert {alert_id}")
+            if alert.status == "resolved":
+                raise ValidationError(f"alert {alert_id} is already resolved")
+            apply(repo, alert, now)
+            repo.add_event(alert_id, now, actor.username, action, comment, details)
+            return _must(repo.get(alert_id))
+
+    def acknowledge(self, actor: Actor, alert_id: int, comment: str | None = None) -> Alert:
+        return self._act(actor, alert_id, "acknowledged", comment,
+                         lambda repo, alert, now: repo.set_status(alert.id, "acknowledged"))
+
+    def resolve(self, actor: Actor, alert_id: int, comment: str | None = None) -> Alert:
+        return self._act(actor, alert_id, "resolved", comment,
+                         lambda repo, alert, now: repo.set_status(alert.id, "resolved", now))
+
+    def snooze(self, actor: Actor, alert_id: int, hours: float, comment: str | None = None) -> Alert:
+        if not 0 < hours <= 24 * 30:
+            raise ValidationError("snooze for between a few minutes and 30 days")
+        until = to_ms(self.clock() + timedelta(hours=hours))
+        return self._act(actor, alert_id, "snoozed", comment,
+                         lambda repo, alert, now: repo.snooze(alert.id, until),
+                         {"until": until, "hours": hours})
+
+    def events(self, alert_id: int) -> list[AlertEvent]:
+        with self.store.read() as conn:
+            return Alerts(conn).events(alert_id)

@@ -1,0 +1,185 @@
+"""The hourly pull, on an APScheduler thread, with a lease so instances never pull twice.
+
+Fire times are aligned to multiples of the interval since the epoch, so every
+process sharing the store aims at the same slot; the first to claim the slot's
+lease row pulls and the others skip it. A job that fails is logged and recorded,
+never allowed to kill the scheduler. Time comes in through ``clock`` so tests drive
+``tick(now)`` directly instead of waiting for the interval.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from monitoring.context import Monitor
+from monitoring.errors import MonitoringError
+from monitoring.store import RuntimeState
+from monitoring.timeutil import from_ms, iso, to_ms
+
+log = logging.getLogger(__name__)
+
+JOB_ID = "pull-cycle"
+WATCH_ID = "settings-watch"
+LEASE = "pull"
+STATUS_KEY = "scheduler"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MISFIRE_GRACE_SECONDS = 300
+LEASE_TTL_MS = 15 * 60_000
+
+
+class CycleRunner(Protocol):
+    def run_cycle(self, now: datetime, kind: str = "scheduled") -> Any: ...
+
+
+def slot_start(now: datetime, interval: timedelta) -> datetime:
+    """The start of the interval slot containing ``now`` (aligned to the epoch)."""
+    seconds = interval.total_seconds()
+    elapsed = (now - EPOCH).total_seconds()
+    return EPOCH + timedelta(seconds=(elapsed // seconds) * seconds)
+
+
+def make_trigger(interval: timedelta) -> IntervalTrigger:
+    """An interval trigger whose fire times are epoch-aligned slot starts."""
+    return IntervalTrigger(seconds=int(interval.total_seconds()), start_date=EPOCH, timezone=UTC)
+
+
+class PullScheduler:
+    """Owns the background thread; ``tick`` is the whole job and can be called directly."""
+
+    def __init__(self, monitor: Monitor, runner: CycleRunner, *,
+                 clock: Callable[[], datetime] | None = None,
+                 holder: str | None = None) -> None:
+        self.monitor = monitor
+        self.runner = runner
+        self.clock = clock or monitor.clock
+        self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self._scheduler: BackgroundScheduler | None = None
+        self._interval = self._configured_interval()
+        self._lock = threading.Lock()
+
+    def _configured_interval(self) -> timedelta:
+        return timedelta(minutes=int(self.monitor.settings.effective()["pull_interval_minutes"]))
+
+    @property
+    def interval(self) -> timedelta:
+        return self._interval
+
+    # -- the job ------------------------------------------------------------------------------
+    def tick(self, now: datetime | None = None) -> bool:
+        """Run one cycle for the slot containing ``now`` if this process wins its lease."""
+        now = now or self.clock()
+        slot = slot_start(now, self._interval)
+        with self._lock:
+            try:
+                with self.monitor.store.transaction() as conn:
+                    claimed = RuntimeState(conn).claim_slot(LEASE, self.holder, to_ms(slot),
+                                                             to_ms(now), LEASE_TTL_MS)
+            except MonitoringError as exc:
+                log.error("could not take the pull lease: %s", exc)
+                self._record(now, ok=False, error=str(exc))
+                return False
+            if not claimed:
+                log.info("slot %s is being pulled by another instance; skipping", iso(slot))
+                return False
+            ok, error = True, None
+            try:
+                self.runner.run_cycle(now, "scheduled")
+            except MonitoringError as exc:
+                ok, error = False, str(exc)
+                log.error("pull cycle failed: %s", exc)
+            except Exception as exc:  # noqa: BLE001 - a job must never kill the scheduler
+                ok, error = False, f"{type(exc).__name__}: {exc}"
+                log.exception("pull cycle crashed; the scheduler keeps running")
+            finally:
+                try:
+                    with self.monitor.store.transaction() as conn:
+                        RuntimeState(conn).finish_slot(LEASE, self.holder, to_ms(slot))
+                except MonitoringError as exc:
+                    log.error("could not release the pull lease: %s", exc)
+            self._record(now, ok=ok, error=error)
+            return ok
+
+    def _record(self, now: datetime, ok: bool, error: str | None) -> None:
+        try:
+            with self.monitor.store.transaction() as conn:
+                state = RuntimeState(conn)
+                status = state.get(STATUS_KEY) or {}
+                status.update({"last_run_at": to_ms(now), "holder": self.holder,
+                               "interval_minutes": self._interval.total_seconds() / 60,
+                               "next_run_at": to_ms(self.next_run_time(now)),
+                               "last_error": error})
+                if ok:
+                    status["last_success_at"] = to_ms(now)
+                state.put(STATUS_KEY, status, to_ms(now))
+        except MonitoringError as exc:
+            log.error("could not record the scheduler status: %s", exc)
+
+    def next_run_time(self, now: datetime) -> datetime:
+        return slot_start(now, self._interval) + self._interval
+
+    # -- runtime changes ----------------------------------------------------------------------
+    def refresh_interval(self) -> bool:
+        """Pick up an admin's interval change without a restart; True when it changed."""
+        interval = self._configured_interval()
+        if interval == self._interval:
+            return False
+        log.info("pull interval changed from %s to %s", self._interval, interval)
+        self._interval = interval
+        if self._scheduler is not None:
+            self._scheduler.reschedule_job(JOB_ID, trigger=make_trigger(interval))
+        self._record(self.clock(), ok=True, error=None)
+        return True
+
+    def _watch(self) -> None:
+        try:
+            self.refresh_interval()
+        except MonitoringError as exc:
+            log.error("could not read the pull interval: %s", exc)
+
+    # -- thread -------------------------------------------------------------------------------
+    def start(self, run_now: bool = True) -> None:
+        if self._scheduler is not None:
+            return
+        scheduler = BackgroundScheduler(timezone=UTC, job_defaults={
+            "coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE_SECONDS})
+        scheduler.add_job(self.tick, make_trigger(self._interval), id=JOB_ID, name="pull cycle",
+                          replace_existing=True)
+        scheduler.add_job(self._watch, IntervalTrigger(seconds=30, timezone=UTC), id=WATCH_ID,
+                          name="settings watch", replace_existing=True)
+        if run_now:
+            scheduler.add_job(self.tick, id="pull-now", name="first pull", replace_existing=True)
+        scheduler.start()
+        self._scheduler = scheduler
+        log.info("scheduler started", extra={"interval_minutes": self._interval.total_seconds() / 60,
+                                             "holder": self.holder})
+
+    def stop(self, wait: bool = True) -> None:
+        if self._scheduler is None:
+            return
+        self._scheduler.shutdown(wait=wait)
+        self._scheduler = None
+        log.info("scheduler stopped")
+
+    @property
+    def running(self) -> bool:
+        return self._scheduler is not None and self._scheduler.running
+
+    def job(self) -> Any:
+        return self._scheduler.get_job(JOB_ID) if self._scheduler else None
+
+
+def scheduler_status(monitor: Monitor) -> dict[str, Any]:
+    """Last/next run as recorded in the store (any instance), for health and pages."""
+    with monitor.store.read() as conn:
+        status = RuntimeState(conn).get(STATUS_KEY) or {}
+    return {k: (from_ms(v) if k.endswith("_at") and v is not None else v) for k, v in status.items()}

@@ -1,0 +1,239 @@
+"""Row validation: every prediction is checked before it is stored.
+
+A row needs a timezone-aware time and a finite number, within range, for every
+required output. Bad rows are never dropped silently: each becomes a ``Rejection``
+that names the field and says why, and goes to quarantine with its raw text.
+The frame path checks whole CSV columns at numpy speed and only builds messages for
+the rows that fail.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from monitoring.errors import ValidationError
+from monitoring.store.predictions import StoredRow
+from monitoring.store.rejected import Rejection
+from monitoring.timeutil import parse_iso, to_ms
+
+FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+TIME_FIELD = "predicted_at"
+VERSION_FIELD = "model_version"
+MAX_VERSION_LENGTH = 128
+
+
+@dataclass(frozen=True)
+class FieldRule:
+    """One numeric output: its name and allowed range (None = unbounded)."""
+
+    name: str
+    minimum: float | None = None
+    maximum: float | None = None
+
+    def __post_init__(self) -> None:
+        if not FIELD_NAME.match(self.name):
+            raise ValidationError(
+                f"'{self.name[:40]}' is not a valid field name: use letters, digits and _, "
+                "starting with a letter or _")
+
+    def problem(self, value: Any) -> str | None:
+        """Why ``value`` is not acceptable, or None."""
+        if value is None:
+            return f"field '{self.name}' is missing"
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            shown = json.dumps(value)[:40] if _jsonable(value) else type(value).__name__
+            return f"field '{self.name}' must be a number, got {type(value).__name__} {shown}"
+        number = float(value)
+        if not math.isfinite(number):
+            return f"field '{self.name}' must be a finite number, got {number}"
+        if self.minimum is not None and number < self.minimum:
+            return f"field '{self.name}' is {number:g}, below the minimum {self.minimum:g}"
+        if self.maximum is not None and number > self.maximum:
+            return f"field '{self.name}' is {number:g}, above the maximum {self.maximum:g}"
+        return None
+
+
+def _jsonable(value: Any) -> bool:
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+DEFAULT_RULES: dict[str, FieldRule] = {
+    "archived_gb_predicted": FieldRule("archived_gb_predicted", minimum=0.0),
+    "savings_gb_predicted": FieldRule("savings_gb_predicted", minimum=0.0),
+    "confidence_interval": FieldRule("confidence_interval", minimum=0.0, maximum=1.0),
+}
+
+
+@dataclass(frozen=True)
+class RowSchema:
+    """Which outputs a row must carry, and their ranges."""
+
+    required: tuple[FieldRule, ...]
+    max_rows: int = 1_000_000
+
+    @classmethod
+    def for_fields(cls, names: Sequence[str], ranges: Mapping[str, Mapping[str, Any]] | None = None,
+                   max_rows: int = 1_000_000) -> RowSchema:
+        rules = []
+        for name in names:
+            spec = (ranges or {}).get(name)
+            if spec is not None:
+                rules.append(FieldRule(name, spec.get("min"), spec.get("max")))
+            else:
+                rules.append(DEFAULT_RULES.get(name, FieldRule(name)))
+        return cls(tuple(rules), max_rows)
+
+    @property
+    def names(self) -> list[str]:
+        return [r.name for r in self.required]
+
+
+@dataclass
+class Validated:
+    """The outcome of validating a batch: rows to store and rows to quarantine."""
+
+    valid: list[StoredRow] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+
+
+def _raw(item: Any) -> str:
+    try:
+        return json.dumps(item, default=str)[:2000]
+    except (TypeError, ValueError):
+        return repr(item)[:2000]
+
+
+def validate_items(items: Sequence[Any], schema: RowSchema, default_time: datetime,
+                   row_ref: Callable[[int], str]) -> Validated:
+    """Validate mapped endpoint rows (dicts); ``default_time`` stamps rows without a time."""
+    out = Validated()
+    if len(items) > schema.max_rows:
+        raise ValidationError(f"the reply has {len(items)} rows, more than the limit of "
+                              f"{schema.max_rows}; lower the batch size of the request")
+    default_ms = to_ms(default_time)
+    for ordinal, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            out.rejected.append(Rejection(row_ref(ordinal), f"row is a {type(item).__name__}, "
+                                          "not an object of named outputs", _raw(item)))
+            continue
+        problems: list[tuple[str | None, str]] = []
+        when = default_ms
+        if item.get(TIME_FIELD) is not None:
+            try:
+                when = to_ms(parse_iso(str(item[TIME_FIELD])))
+            except ValidationError as exc:
+                problems.append((TIME_FIELD, f"field '{TIME_FIELD}': {exc}"))
+        values: dict[str, float] = {}
+        for rule in schema.required:
+            problem = rule.problem(item.get(rule.name))
+            if problem:
+                problems.append((rule.name, problem))
+            else:
+                values[rule.name] = float(item[rule.name])
+        version = item.get(VERSION_FIELD)
+        if version is not None and (not isinstance(version, str | int)
+                                    or len(str(version)) > MAX_VERSION_LENGTH):
+            problems.append((VERSION_FIELD, f"field '{VERSION_FIELD}' must be a short string"))
+        if problems:
+            out.rejected.append(Rejection(row_ref(ordinal), "; ".join(p for _, p in problems),
+                                          _raw(item), problems[0][0]))
+            continue
+        out.valid.append(StoredRow(when, ordinal, values,
+                                   None if version is None else str(version)))
+    return out
+
+
+def validate_frame(frame: pd.DataFrame, schema: RowSchema, row_ref: Callable[[int], str],
+                   time_column: str = TIME_FIELD) -> Validated:
+    """Validate a CSV-shaped frame (read with ``dtype=str``) column-wise.
+
+    Ordinals number the rows that share a ``predicted_at`` (in file order), so the same
+    file always yields the same keys and re-importing it stores nothing twice.
+    """
+    out = Validated()
+    if time_column not in frame.columns:
+        raise ValidationError(f"the file has no '{time_column}' column; the columns are "
+                              f"{', '.join(map(str, frame.columns))}")
+    n = len(frame)
+    bad = np.zeros(n, dtype=bool)
+    times = pd.to_datetime(frame[time_column], errors="coerce", utc=True, format="ISO8601")
+    raw_times = frame[time_column].astype(str)
+    aware = raw_times.str.contains(r"(?:Z|[+-]\d\d:?\d\d)\s*$", regex=True).to_numpy()
+    bad |= times.isna().to_numpy() | ~aware
+    numbers: dict[str, np.ndarray] = {}
+    for rule in schema.required:
+        if rule.name not in frame.columns:
+            raise ValidationError(f"the file has no '{rule.name}' column")
+        column = pd.to_numeric(frame[rule.name], errors="coerce").to_numpy(dtype=float)
+        ok = np.isfinite(column)
+        if rule.minimum is not None:
+            ok &= column >= rule.minimum
+        if rule.maximum is not None:
+            ok &= column <= rule.maximum
+        bad |= ~ok
+        numbers[rule.name] = column
+    ms = np.zeros(n, dtype=np.int64)
+    good_idx = np.flatnonzero(~bad)
+    if good_idx.size:
+        ms[good_idx] = times.iloc[good_idx].dt.as_unit("ms").astype("int64").to_numpy()
+    ordinals = pd.Series(ms).groupby(ms).cumcount().to_numpy()
+    versions = frame[VERSION_FIELD].astype(str).to_numpy() if VERSION_FIELD in frame else None
+    names = schema.names
+    stacked = np.column_stack([numbers[name] for name in names]) if names else np.empty((n, 0))
+    for i in good_idx.tolist():
+        values = dict(zip(names, stacked[i].tolist(), strict=True))
+        version = None if versions is None else versions[i][:MAX_VERSION_LENGTH]
+        out.valid.append(StoredRow(int(ms[i]), int(ordinals[i]), values, version))
+    for i in np.flatnonzero(bad).tolist():
+        out.rejected.append(_frame_rejection(frame, i, schema, raw_times.iat[i], time_column,
+                                             row_ref(i)))
+    return out
+
+
+def _frame_rejection(frame: pd.DataFrame, i: int, schema: RowSchema, raw_time: str,
+                     time_column: str, ref: str) -> Rejection:
+    problems: list[tuple[str, str]] = []
+    try:
+        parse_iso(raw_time)
+    except ValidationError as exc:
+        problems.append((time_column, f"field '{time_column}': {exc}"))
+    for rule in schema.required:
+        problem = rule.problem(_number_or_text(frame[rule.name].iat[i]))
+        if problem:
+            problems.append((rule.name, problem))
+    raw = json.dumps({str(k): _cell(v) for k, v in frame.iloc[i].items()})
+    reason = "; ".join(p for _, p in problems) or "row is invalid"
+    return Rejection(ref, reason, raw, problems[0][0] if problems else None)
+
+
+def _number_or_text(cell: Any) -> Any:
+    """A CSV cell as the value a row object would have carried ('' is missing)."""
+    if cell is None or (not isinstance(cell, str) and pd.isna(cell)):
+        return None
+    if isinstance(cell, str):
+        if not cell.strip():
+            return None
+        try:
+            return float(cell)
+        except ValueError:
+            return cell
+    return cell
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return value if isinstance(value, str | int | float | bool) or value is None else str(value)

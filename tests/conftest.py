@@ -1,0 +1,56 @@
+"""Shared fixtures: a real encrypted store in a temporary folder, and a fake clock."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from monitoring.config import load_config
+from monitoring.context import Monitor, open_monitor
+from monitoring.secret import Secret
+from monitoring.store import Store
+from tests.support.clock import FakeClock
+
+ADMIN_PASSWORD = "admin-pass-for-tests"
+
+
+@pytest.fixture(autouse=True)
+def _fast_bcrypt(monkeypatch: pytest.MonkeyPatch) -> None:
+    """bcrypt's cost factor changes speed, not behaviour; 4 rounds keep tests quick."""
+    import monitoring.auth
+
+    monkeypatch.setattr(monitoring.auth, "BCRYPT_ROUNDS", 4)
+
+
+@pytest.fixture
+def db_key() -> Secret:
+    return Secret(secrets.token_hex(32))
+
+
+@pytest.fixture
+def store(tmp_path: Path, db_key: Secret) -> Iterator[Store]:
+    s = Store(tmp_path / "monitor.db", db_key)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def env(tmp_path: Path, db_key: Secret) -> dict[str, str]:
+    """A development environment in a temporary data dir, demo mode (no endpoint)."""
+    return {"MONITOR_DATA_DIR": str(tmp_path / "data"), "MONITOR_DB_KEY": db_key.reveal(),
+            "MONITOR_ADMIN_PASSWORD": ADMIN_PASSWORD, "AUTH_COOKIE_KEY": "cookie-key-for-tests"}
+
+
+@pytest.fixture
+def monitor(env: dict[str, str], clock: FakeClock) -> Iterator[Monitor]:
+    m = open_monitor(load_config(env), clock=clock)
+    yield m
+    m.close()
