@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from monitoring.errors import ValidationError
-from monitoring.store.predictions import StoredRow
+from monitoring.store.predictions import RowBatch, StoredRow
 from monitoring.store.rejected import Rejection
 from monitoring.timeutil import parse_iso, to_ms
 
@@ -105,7 +105,7 @@ class RowSchema:
 class Validated:
     """The outcome of validating a batch: rows to store and rows to quarantine."""
 
-    valid: list[StoredRow] = field(default_factory=list)
+    valid: RowBatch = field(default_factory=RowBatch.empty)
     rejected: list[Rejection] = field(default_factory=list)
 
 
@@ -120,6 +120,7 @@ def validate_items(items: Sequence[Any], schema: RowSchema, default_time: dateti
                    row_ref: Callable[[int], str]) -> Validated:
     """Validate mapped endpoint rows (dicts); ``default_time`` stamps rows without a time."""
     out = Validated()
+    valid: list[StoredRow] = []
     if len(items) > schema.max_rows:
         raise ValidationError(f"the reply has {len(items)} rows, more than the limit of "
                               f"{schema.max_rows}; lower the batch size of the request")
@@ -151,28 +152,33 @@ def validate_items(items: Sequence[Any], schema: RowSchema, default_time: dateti
             out.rejected.append(Rejection(row_ref(ordinal), "; ".join(p for _, p in problems),
                                           _raw(item), problems[0][0]))
             continue
-        out.valid.append(StoredRow(when, ordinal, values,
-                                   None if version is None else str(version)))
+        valid.append(StoredRow(when, ordinal, values, None if version is None else str(version)))
+    out.valid = RowBatch.from_rows(valid)
     return out
 
 
 def validate_frame(frame: pd.DataFrame, schema: RowSchema, row_ref: Callable[[int], str],
-                   time_column: str = TIME_FIELD) -> Validated:
+                   time_column: str = TIME_FIELD, seen: dict[int, int] | None = None) -> Validated:
     """Validate a CSV-shaped frame (read with ``dtype=str``) column-wise.
 
-    Ordinals number the rows that share a ``predicted_at`` (in file order), so the same
-    file always yields the same keys and re-importing it stores nothing twice.
+    A row's ordinal is its position among all rows of the file with the same
+    ``predicted_at`` (``seen`` carries the counts across chunks), so the same file
+    always yields the same keys and re-importing it stores nothing twice.
     """
     out = Validated()
     if time_column not in frame.columns:
         raise ValidationError(f"the file has no '{time_column}' column; the columns are "
                               f"{', '.join(map(str, frame.columns))}")
     n = len(frame)
-    bad = np.zeros(n, dtype=bool)
-    times = pd.to_datetime(frame[time_column], errors="coerce", utc=True, format="ISO8601")
     raw_times = frame[time_column].astype(str)
-    aware = raw_times.str.contains(r"(?:Z|[+-]\d\d:?\d\d)\s*$", regex=True).to_numpy()
-    bad |= times.isna().to_numpy() | ~aware
+    times = pd.to_datetime(raw_times, errors="coerce", utc=True, format="ISO8601")
+    trimmed = raw_times.str.rstrip()
+    signs = ["+", "-"]
+    has_clock = trimmed.str.slice(10, 11).isin(["T", "t", " "])  # a date alone has no zone
+    aware = (has_clock & (trimmed.str.endswith("Z") | trimmed.str.slice(-6, -5).isin(signs)
+                          | trimmed.str.slice(-5, -4).isin(signs))).to_numpy(dtype=bool)
+    has_time = ~times.isna().to_numpy()
+    bad = ~(has_time & aware)
     numbers: dict[str, np.ndarray] = {}
     for rule in schema.required:
         if rule.name not in frame.columns:
@@ -185,18 +191,23 @@ def validate_frame(frame: pd.DataFrame, schema: RowSchema, row_ref: Callable[[in
             ok &= column <= rule.maximum
         bad |= ~ok
         numbers[rule.name] = column
-    ms = np.zeros(n, dtype=np.int64)
-    good_idx = np.flatnonzero(~bad)
-    if good_idx.size:
-        ms[good_idx] = times.iloc[good_idx].dt.as_unit("ms").astype("int64").to_numpy()
-    ordinals = pd.Series(ms).groupby(ms).cumcount().to_numpy()
-    versions = frame[VERSION_FIELD].astype(str).to_numpy() if VERSION_FIELD in frame else None
-    names = schema.names
-    stacked = np.column_stack([numbers[name] for name in names]) if names else np.empty((n, 0))
-    for i in good_idx.tolist():
-        values = dict(zip(names, stacked[i].tolist(), strict=True))
-        version = None if versions is None else versions[i][:MAX_VERSION_LENGTH]
-        out.valid.append(StoredRow(int(ms[i]), int(ordinals[i]), values, version))
+    ms = np.full(n, -1, dtype=np.int64)
+    ms[has_time] = times[has_time].dt.as_unit("ms").astype("int64").to_numpy()
+    ordinals = pd.Series(ms).groupby(ms).cumcount().to_numpy().astype(np.int64)
+    if seen is not None:
+        keys = pd.unique(ms[has_time])
+        offsets = pd.Series([seen.get(int(k), 0) for k in keys], index=keys, dtype=np.int64)
+        ordinals[has_time] += offsets.reindex(ms[has_time]).to_numpy()
+        for key, count in pd.Series(ms[has_time]).value_counts().items():
+            seen[int(key)] = seen.get(int(key), 0) + int(count)
+    good = np.flatnonzero(~bad)
+    versions: list[str | None]
+    if VERSION_FIELD in frame.columns:
+        raw_versions = frame[VERSION_FIELD].astype(str).to_numpy()[good]
+        versions = [v[:MAX_VERSION_LENGTH] or None for v in raw_versions.tolist()]
+    else:
+        versions = [None] * good.size
+    out.valid = RowBatch(ms[good], ordinals[good], {k: v[good] for k, v in numbers.items()}, versions)
     for i in np.flatnonzero(bad).tolist():
         out.rejected.append(_frame_rejection(frame, i, schema, raw_times.iat[i], time_column,
                                              row_ref(i)))

@@ -1,24 +1,30 @@
-"""Predictions and their hourly per-field rollups.
+"""Predictions, their per-field value slots, and hourly per-field rollups.
 
-Each row keeps all numeric outputs in a JSON ``payload``, so monitoring a new output
-is a setting, not a migration. The rollup (count, sum, sum of squares, min, max per
-field, source and hour) is maintained in the same transaction as the rows, so charts
-over months read a few thousand rollup rows instead of a million predictions.
+A numeric output is mapped to one of sixteen REAL slot columns the first time it is
+stored (``field_slots``), so a new monitored output needs no migration and values
+stay plain numbers SQLite can aggregate. The rollup (count, sum, sum of squares,
+min, max per field, source and hour) is maintained in the same transaction as the
+rows, so charts over months read a few thousand rollup rows, not a million rows.
+Rows are written in multi-row INSERTs: the Python driver's per-statement cost, not
+encryption, dominates bulk inserts.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Iterator, Sequence
+import itertools
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from monitoring.errors import StoreError
 from monitoring.store.connection import Connection
 
 HOUR_MS = 3_600_000
 SOURCES = ("azure_ml", "import", "mock")
 ROW_COUNT = "#rows"  # rollup pseudo-field counting rows; '#' is never valid in a field name
+SLOTS = tuple(f"v{i}" for i in range(16))
+ROWS_PER_STATEMENT = 100
 
 
 @dataclass(frozen=True)
@@ -31,8 +37,42 @@ class StoredRow:
     model_version: str | None = None
 
 
-def _json_path(field: str) -> str:
-    return '$."' + field.replace('"', "") + '"'
+@dataclass(frozen=True)
+class RowBatch:
+    """Validated rows in columns: cheap to build from a CSV and to insert in bulk."""
+
+    times: np.ndarray
+    ordinals: np.ndarray
+    values: Mapping[str, np.ndarray]
+    versions: Sequence[str | None]
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[StoredRow]) -> RowBatch:
+        names = sorted({name for row in rows for name in row.values})
+        return cls(np.fromiter((r.predicted_at for r in rows), np.int64, len(rows)),
+                   np.fromiter((r.ordinal for r in rows), np.int64, len(rows)),
+                   {n: np.fromiter((r.values.get(n, np.nan) for r in rows), float, len(rows))
+                    for n in names},
+                   [r.model_version for r in rows])
+
+    @classmethod
+    def empty(cls) -> RowBatch:
+        return cls(np.empty(0, np.int64), np.empty(0, np.int64), {}, [])
+
+    def __len__(self) -> int:
+        return int(self.times.size)
+
+    def __getitem__(self, i: int) -> StoredRow:
+        values = {n: float(v[i]) for n, v in self.values.items() if not np.isnan(v[i])}
+        return StoredRow(int(self.times[i]), int(self.ordinals[i]), values, self.versions[i])
+
+    def __iter__(self) -> Iterator[StoredRow]:
+        return (self[i] for i in range(len(self)))
+
+    def take(self, index: np.ndarray) -> RowBatch:
+        return RowBatch(self.times[index], self.ordinals[index],
+                        {n: v[index] for n, v in self.values.items()},
+                        [self.versions[i] for i in np.asarray(index).tolist()])
 
 
 def _in_sources(sources: Sequence[str]) -> tuple[str, list[str]]:
@@ -41,75 +81,148 @@ def _in_sources(sources: Sequence[str]) -> tuple[str, list[str]]:
 
 
 class Predictions:
-    """Repository for ``predictions`` and ``field_rollup``."""
+    """Repository for ``predictions``, ``field_slots`` and ``field_rollup``."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def insert(self, pull_id: int, source: str, rows: Sequence[StoredRow]) -> int:
-        """Store rows not already stored (same time, source and ordinal); return how many."""
-        if not rows:
-            return 0
-        lo = min(r.predicted_at for r in rows)
-        hi = max(r.predicted_at for r in rows)
-        existing = set(self.conn.execute(
-            "SELECT predicted_at, ordinal FROM predictions "
-            "WHERE predicted_at BETWEEN ? AND ? AND source = ?", (lo, hi, source)).fetchall())
-        fresh = [r for r in rows if (r.predicted_at, r.ordinal) not in existing]
-        if not fresh:
-            return 0
-        self.conn.executemany(
-            "INSERT INTO predictions (predicted_at, source, ordinal, pull_id, model_version, payload) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            ((r.predicted_at, source, r.ordinal, pull_id, r.model_version,
-              json.dumps(r.values, separators=(",", ":"))) for r in fresh))
-        self._roll_up(source, fresh)
-        return len(fresh)
+    # -- slots ------------------------------------------------------------------------------
+    def slots(self) -> dict[str, str]:
+        """Field name -> slot column, for every field stored so far."""
+        return {f: SLOTS[s] for f, s in self.conn.execute("SELECT field, slot FROM field_slots")}
 
-    def _roll_up(self, source: str, rows: Sequence[StoredRow]) -> None:
-        buckets: dict[tuple[str, int], list[float]] = {}
-        for row in rows:
-            hour = row.predicted_at - row.predicted_at % HOUR_MS
-            buckets.setdefault((ROW_COUNT, hour), []).append(1.0)
-            for field, value in row.values.items():
-                buckets.setdefault((field, hour), []).append(value)
-        params = []
-        for (field, hour), values in buckets.items():
-            arr = np.asarray(values, dtype=float)
-            params.append((field, source, hour, int(arr.size), float(arr.sum()),
-                           float(np.dot(arr, arr)), float(arr.min()), float(arr.max())))
+    def _slot(self, field: str, create_at: int | None = None) -> str | None:
+        row = self.conn.execute("SELECT slot FROM field_slots WHERE field = ?", (field,)).fetchone()
+        if row is not None:
+            return SLOTS[row[0]]
+        if create_at is None:
+            return None
+        used = self.conn.execute("SELECT coalesce(max(slot) + 1, 0) FROM field_slots").fetchone()[0]
+        if used >= len(SLOTS):
+            raise StoreError(f"cannot store output '{field}': all {len(SLOTS)} value slots are in use; "
+                             "stop monitoring an unused output or add slots with a migration")
+        self.conn.execute("INSERT INTO field_slots (field, slot, created_at) VALUES (?, ?, ?)",
+                          (field, used, create_at))
+        return SLOTS[used]
+
+    # -- writes -----------------------------------------------------------------------------
+    def insert(self, pull_id: int, source: str, rows: RowBatch | Sequence[StoredRow]) -> int:
+        """Store rows not already stored (same time, source and ordinal); return how many."""
+        batch = rows if isinstance(rows, RowBatch) else RowBatch.from_rows(rows)
+        if not len(batch):
+            return 0
+        lo, hi = int(batch.times.min()), int(batch.times.max())
+        existing = self.conn.execute(
+            "SELECT predicted_at, ordinal FROM predictions "
+            "WHERE predicted_at BETWEEN ? AND ? AND source = ?", (lo, hi, source)).fetchall()
+        if existing:
+            seen = {(t, o) for t, o in existing}
+            keep = np.fromiter(((t, o) not in seen for t, o in
+                                zip(batch.times.tolist(), batch.ordinals.tolist(), strict=True)),
+                               bool, len(batch))
+            batch = batch.take(np.flatnonzero(keep))
+            if not len(batch):
+                return 0
+        names = [n for n, v in batch.values.items() if not np.isnan(v).all()]
+        columns = [self._slot(n, create_at=hi) for n in names]
+        width = 5 + len(names)
+        sql_cols = ", ".join(["predicted_at", "source", "ordinal", "pull_id", "model_version",
+                              *columns])
+        count = len(batch)
+        rows_iter = zip(batch.times.tolist(), [source] * count, batch.ordinals.tolist(),
+                        [pull_id] * count, list(batch.versions),
+                        *(np.where(np.isnan(batch.values[n]), None, batch.values[n]).tolist()
+                          if np.isnan(batch.values[n]).any() else batch.values[n].tolist()
+                          for n in names), strict=True)
+        flat = list(itertools.chain.from_iterable(rows_iter))
+        step = ROWS_PER_STATEMENT * width
+        full = len(flat) // step * step
+        group = "(" + ", ".join("?" * width) + ")"
+        if full:
+            self.conn.executemany(
+                f"INSERT INTO predictions ({sql_cols}) VALUES "  # noqa: S608 - slot names are fixed
+                + ", ".join([group] * ROWS_PER_STATEMENT),
+                (flat[i:i + step] for i in range(0, full, step)))
+        if full < len(flat):
+            self.conn.executemany(
+                f"INSERT INTO predictions ({sql_cols}) VALUES {group}",  # noqa: S608
+                (flat[i:i + width] for i in range(full, len(flat), width)))
+        self._roll_up(source, batch)
+        return len(batch)
+
+    def _roll_up(self, source: str, batch: RowBatch) -> None:
+        hours = batch.times - batch.times % HOUR_MS
+        order = np.argsort(hours, kind="stable")
+        sorted_hours = hours[order]
+        starts = np.flatnonzero(np.r_[True, sorted_hours[1:] != sorted_hours[:-1]])
+        bucket_hours = sorted_hours[starts]
+        counts = np.diff(np.r_[starts, sorted_hours.size])
+        params: list[tuple] = [(ROW_COUNT, source, int(h), int(n), float(n), float(n), 1.0, 1.0)
+                               for h, n in zip(bucket_hours.tolist(), counts.tolist(), strict=True)]
+        for name, column in batch.values.items():
+            values = column[order]
+            present = ~np.isnan(values)
+            if not present.any():
+                continue
+            filled = np.where(present, values, 0.0)
+            n = np.add.reduceat(present.astype(np.int64), starts)
+            total = np.add.reduceat(filled, starts)
+            sumsq = np.add.reduceat(filled * filled, starts)
+            lo = np.minimum.reduceat(np.where(present, values, np.inf), starts)
+            hi = np.maximum.reduceat(np.where(present, values, -np.inf), starts)
+            params.extend((name, source, int(h), int(c), float(t), float(q), float(a), float(b))
+                          for h, c, t, q, a, b in zip(bucket_hours.tolist(), n.tolist(), total.tolist(),
+                                                      sumsq.tolist(), lo.tolist(), hi.tolist(),
+                                                      strict=True) if c > 0)
         self.conn.executemany(
             "INSERT INTO field_rollup (field, source, hour_at, n, total, sumsq, lo, hi) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (field, source, hour_at) DO UPDATE SET "
             "n = n + excluded.n, total = total + excluded.total, sumsq = sumsq + excluded.sumsq, "
             "lo = min(lo, excluded.lo), hi = max(hi, excluded.hi)", params)
 
-    # -- reads ---------------------------------------------------------------------------
+    # -- reads ------------------------------------------------------------------------------
     def values(self, field: str, start: int, end: int, sources: Sequence[str],
                limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(times ms, values) of one field in [start, end), oldest first, rows lacking it skipped."""
+        times, _, values = self.values_with_pulls(field, start, end, sources, limit)
+        return times, values
+
+    def values_with_pulls(self, field: str, start: int, end: int, sources: Sequence[str],
+                          limit: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(times ms, pull ids, values) of one field in [start, end), oldest first."""
+        column = self._slot(field)
         marks, picked = _in_sources(sources)
-        sql = (f"SELECT predicted_at, value FROM (SELECT predicted_at, ordinal, "  # noqa: S608
-               f"json_extract(payload, ?) AS value FROM predictions "
-               f"WHERE predicted_at >= ? AND predicted_at < ? AND source IN ({marks})) "
-               f"WHERE value IS NOT NULL ORDER BY predicted_at, ordinal")
-        params: list[object] = [_json_path(field), start, end, *picked]
+        if column is None or not picked:
+            return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, float)
+        sql = (f"SELECT predicted_at, pull_id, {column} FROM predictions "  # noqa: S608 - fixed slot
+               f"WHERE predicted_at >= ? AND predicted_at < ? AND source IN ({marks}) "
+               f"AND {column} IS NOT NULL ORDER BY predicted_at, ordinal")
+        params: list[object] = [start, end, *picked]
         if limit is not None:
             sql += " LIMIT ?"
             params.append(int(limit))
         rows = self.conn.execute(sql, params).fetchall()
         if not rows:
-            return np.empty(0, dtype=np.int64), np.empty(0, dtype=float)
-        times, values = zip(*rows, strict=True)
-        return np.asarray(times, dtype=np.int64), np.asarray(values, dtype=float)
+            return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, float)
+        data = np.asarray(rows, dtype=float)
+        return data[:, 0].astype(np.int64), data[:, 1].astype(np.int64), data[:, 2]
 
-    def rows(self, start: int, end: int, sources: Sequence[str]) -> Iterator[tuple]:
-        """Raw rows (predicted_at, source, ordinal, model_version, payload) for export."""
+    def rows(self, start: int, end: int, sources: Sequence[str]) -> Iterator[dict]:
+        """Rows as dicts (predicted_at, source, ordinal, model_version, fields...) for export."""
+        slots = self.slots()
         marks, picked = _in_sources(sources)
-        yield from self.conn.execute(
-            f"SELECT predicted_at, source, ordinal, model_version, payload FROM predictions "  # noqa: S608
+        names = sorted(slots)
+        select = ", ".join(slots[n] for n in names)
+        extra = f", {select}" if select else ""
+        cursor = self.conn.execute(
+            f"SELECT predicted_at, source, ordinal, model_version{extra} FROM predictions "  # noqa: S608
             f"WHERE predicted_at >= ? AND predicted_at < ? AND source IN ({marks}) "
             f"ORDER BY predicted_at, source, ordinal", (start, end, *picked))
+        for row in cursor:
+            record = dict(zip(("predicted_at", "source", "ordinal", "model_version"), row[:4],
+                              strict=True))
+            record.update(zip(names, row[4:], strict=True))
+            yield record
 
     def series(self, field: str, start: int, end: int, sources: Sequence[str],
                bucket_ms: int = HOUR_MS) -> list[tuple[int, int, float, float, float, float]]:
@@ -129,16 +242,13 @@ class Predictions:
         return out
 
     def fields(self) -> list[str]:
-        """Every numeric output seen so far (from the rollup, not the rows)."""
-        return [r[0] for r in self.conn.execute(
-            "SELECT DISTINCT field FROM field_rollup WHERE field != ? ORDER BY field",
-            (ROW_COUNT,))]
+        """Every numeric output stored so far."""
+        return [r[0] for r in self.conn.execute("SELECT field FROM field_slots ORDER BY field")]
 
     def count_by_source(self) -> dict[str, int]:
         """Stored rows per source, from the rollup (no scan of the predictions table)."""
         return {s: int(n) for s, n in self.conn.execute(
-            "SELECT source, sum(n) FROM field_rollup WHERE field = ? GROUP BY source",
-            (ROW_COUNT,))}
+            "SELECT source, sum(n) FROM field_rollup WHERE field = ? GROUP BY source", (ROW_COUNT,))}
 
     def count(self, sources: Iterable[str] = SOURCES) -> int:
         counts = self.count_by_source()
@@ -152,9 +262,24 @@ class Predictions:
             f"WHERE source IN ({marks})", picked).fetchone()
         return lo, hi
 
+    def first_rows_span(self, field: str, sources: Sequence[str], min_rows: int,
+                        min_span_ms: int) -> tuple[int, int, int] | None:
+        """(start, end, rows) of the earliest stretch holding ``min_rows`` over ``min_span_ms``."""
+        lo, _ = self.span(sources)
+        if lo is None:
+            return None
+        column = self._slot(field)
+        if column is None:
+            return None
+        marks, picked = _in_sources(sources)
+        n = self.conn.execute(
+            f"SELECT count(*) FROM predictions WHERE predicted_at >= ? AND predicted_at < ? "  # noqa: S608
+            f"AND source IN ({marks}) AND {column} IS NOT NULL",
+            (lo, lo + min_span_ms, *picked)).fetchone()[0]
+        return lo, lo + min_span_ms, int(n)
+
     def delete_before(self, cutoff: int) -> int:
         """Retention: drop rows and rollups older than ``cutoff``."""
         cur = self.conn.execute("DELETE FROM predictions WHERE predicted_at < ?", (cutoff,))
-        self.conn.execute("DELETE FROM field_rollup WHERE hour_at < ?",
-                          (cutoff - cutoff % HOUR_MS,))
+        self.conn.execute("DELETE FROM field_rollup WHERE hour_at < ?", (cutoff - cutoff % HOUR_MS,))
         return cur.rowcount

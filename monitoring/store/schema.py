@@ -1,9 +1,11 @@
 """Versioned schema migrations.
 
 Each migration runs once, in its own transaction, and records its number in
-``schema_version``; re-running is a no-op. Which prediction outputs exist is data
-(a JSON ``payload`` per row and one rollup row per field), so adding a monitored
-field needs no migration. Timestamps are UTC epoch milliseconds (INTEGER).
+``schema_version``; re-running is a no-op. Which prediction outputs exist is data: a
+field is given one of sixteen numeric value slots (``field_slots``) the first time it is
+stored, and has rollup rows of its own, so adding a monitored field needs no migration.
+Plain REAL slots keep rows compact and let SQLite aggregate them without parsing JSON.
+Timestamps are UTC epoch milliseconds (INTEGER).
 """
 
 from __future__ import annotations
@@ -37,9 +39,30 @@ CREATE TABLE predictions (
     ordinal       INTEGER NOT NULL CHECK (ordinal >= 0),
     pull_id       INTEGER NOT NULL REFERENCES pulls (id),
     model_version TEXT,
-    payload       TEXT NOT NULL,
+    v0 REAL,
+    v1 REAL,
+    v2 REAL,
+    v3 REAL,
+    v4 REAL,
+    v5 REAL,
+    v6 REAL,
+    v7 REAL,
+    v8 REAL,
+    v9 REAL,
+    v10 REAL,
+    v11 REAL,
+    v12 REAL,
+    v13 REAL,
+    v14 REAL,
+    v15 REAL,
     PRIMARY KEY (predicted_at, source, ordinal)
 ) WITHOUT ROWID;
+
+CREATE TABLE field_slots (
+    field      TEXT PRIMARY KEY,
+    slot       INTEGER NOT NULL UNIQUE CHECK (slot BETWEEN 0 AND 15),
+    created_at INTEGER NOT NULL
+);
 
 CREATE TABLE field_rollup (
     field   TEXT NOT NULL,

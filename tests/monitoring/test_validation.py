@@ -82,6 +82,7 @@ def test_frame_validation_matches_item_validation() -> None:
             "2026-01-05T00:00:00Z,NaN,abc,0.9\n"
             "2026-01-05T00:00:00Z,,120,0.9\n"
             "2026-01-05T00:00:00Z,500,120,1.2\n"
+            "2026-01-05,500,120,0.5\n"
             "2026-01-05T01:00:00+00:00,501,121,0.8\n")
     frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     out = validate_frame(frame, SCHEMA, lambda i: f"line {i + 2}")
@@ -93,6 +94,7 @@ def test_frame_validation_matches_item_validation() -> None:
     assert "finite" in reasons["line 5"] and "got str" in reasons["line 5"]
     assert "is missing" in reasons["line 6"]
     assert "above the maximum" in reasons["line 7"]
+    assert "no timezone" in reasons["line 8"]
 
 
 def test_frame_without_required_column_is_one_clear_error() -> None:

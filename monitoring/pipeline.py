@@ -1,0 +1,150 @@
+"""``run_cycle(now)``: fetch -> validate -> store -> detect -> alert, once per slot.
+
+Steps commit separately and in order: the pull (with its rows and quarantine) is
+one transaction, detection and alerting another. A detection failure therefore never
+loses a pull, and the next cycle's detector picks up every pull it has not yet seen.
+Failures are recorded and logged, never raised out of the cycle, so the scheduler
+keeps running.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from monitoring.alerts import Changes, Signal, apply_signals, ops_fingerprint
+from monitoring.context import Monitor
+from monitoring.errors import MonitoringError
+from monitoring.ingest import PullResult, fetch_with_fallback, store_pull
+from monitoring.scheduler import slot_start
+from monitoring.sources import MockSource, Source
+from monitoring.store import Metrics, Pulls, RuntimeState
+from monitoring.telemetry import log_context, new_id
+from monitoring.timeutil import iso, to_ms
+
+log = logging.getLogger(__name__)
+LAST_CYCLE_KEY = "last_cycle"
+
+
+class Detector(Protocol):
+    def run(self, now: datetime, settings: dict[str, Any]) -> tuple[list[Any], Changes]: ...
+
+
+@dataclass
+class CycleReport:
+    cycle_id: str
+    slot: datetime
+    pull: PullResult | None = None
+    checks: list[Any] = field(default_factory=list)
+    changes: Changes = field(default_factory=Changes)
+    duration_ms: float = 0.0
+    errors: list[str] = field(default_factory=list)
+
+
+class Pipeline:
+    """One monitor's cycle: its source, fallback, detector and operational alerts."""
+
+    def __init__(self, monitor: Monitor, source: Source, *, detector: Detector | None = None,
+                 fallback: MockSource | None = None,
+                 breaker_state: Callable[[], str | None] = lambda: None,
+                 on_changes: Callable[[Changes], None] | None = None) -> None:
+        self.monitor = monitor
+        self.source = source
+        self.detector = detector
+        self.fallback = fallback or MockSource()
+        self.breaker_state = breaker_state
+        self.on_changes = on_changes
+
+    def run_cycle(self, now: datetime, kind: str = "scheduled") -> CycleReport:
+        """Run every step for the slot containing ``now``; never raises for a failed step."""
+        started = time.perf_counter()
+        settings = self.monitor.settings.effective()
+        interval = timedelta(minutes=int(settings["pull_interval_minutes"]))
+        slot = slot_start(now, interval) if kind != "replay" else now
+        report = CycleReport(new_id(), slot)
+        with log_context(cycle_id=report.cycle_id):
+            previous = self._previous_cycle_at()
+            try:
+                fetched = fetch_with_fallback(self.source, slot, bool(settings["mock_fallback"]),
+                                              self.fallback)
+                report.pull = store_pull(self.monitor, fetched, slot, now, self.monitor.clock(),
+                                         kind, settings, report.cycle_id)
+            except MonitoringError as exc:
+                report.errors.append(f"store: {exc}")
+                log.error("could not store the pull for %s: %s", iso(slot), exc)
+            if self.detector is not None:
+                try:
+                    report.checks, report.changes = self.detector.run(now, settings)
+                except MonitoringError as exc:
+                    report.errors.append(f"detect: {exc}")
+                    log.error("drift detection failed; it will catch up next cycle: %s", exc)
+            try:
+                ops = self._ops_signals(now, previous, interval, settings, kind)
+                if ops:
+                    with self.monitor.store.transaction() as conn:
+                        extra = apply_signals(conn, ops, to_ms(now),
+                                              int(settings["resolve_after_clean_checks"]))
+                    report.changes.opened += extra.opened
+                    report.changes.escalated += extra.escalated
+                    report.changes.resolved += extra.resolved
+            except MonitoringError as exc:
+                report.errors.append(f"alerts: {exc}")
+                log.error("operational alerts failed: %s", exc)
+            report.duration_ms = (time.perf_counter() - started) * 1000
+            self._finish(now, report)
+        if self.on_changes and (report.changes.opened or report.changes.escalated
+                                or report.changes.resolved):
+            self.on_changes(report.changes)
+        return report
+
+    def _previous_cycle_at(self) -> datetime | None:
+        try:
+            with self.monitor.store.read() as conn:
+                value = RuntimeState(conn).get(LAST_CYCLE_KEY)
+        except MonitoringError:
+            return None
+        return datetime.fromisoformat(value["at"]) if value else None
+
+    def _ops_signals(self, now: datetime, previous: datetime | None, interval: timedelta,
+                     settings: dict[str, Any], kind: str) -> list[Signal]:
+        signals: list[Signal] = []
+        if kind == "scheduled" and previous is not None:
+            gap = now - previous
+            limit = interval * float(settings["scheduler_stale_factor"])
+            signals.append(Signal(
+                ops_fingerprint("scheduler_stale"), "operational", "scheduler_stale", gap > limit,
+                "warning", "Scheduler missed its runs",
+                details={"gap_minutes": round(gap.total_seconds() / 60, 1),
+                         "previous_cycle_at": iso(previous)}))
+        if self.monitor.config.demo_mode or kind in ("replay", "backfill"):
+            return signals
+        with self.monitor.store.read() as conn:
+            failures = Pulls(conn).consecutive_failures()
+        threshold = int(settings["endpoint_failures_before_alert"])
+        signals.append(Signal(
+            ops_fingerprint("endpoint_failing"), "operational", "endpoint_failing",
+            failures >= threshold, "critical" if failures >= 2 * threshold else "warning",
+            "Scoring endpoint failing", details={"consecutive_failures": failures}))
+        breaker = self.breaker_state()
+        if breaker is not None:
+            signals.append(Signal(ops_fingerprint("breaker_open"), "operational", "breaker_open",
+                                  breaker == "open", "warning", "Circuit breaker open",
+                                  details={"state": breaker}))
+        return signals
+
+    def _finish(self, now: datetime, report: CycleReport) -> None:
+        at = to_ms(now)
+        try:
+            with self.monitor.store.transaction() as conn:
+                RuntimeState(conn).put(LAST_CYCLE_KEY, {
+                    "at": now.isoformat(), "cycle_id": report.cycle_id,
+                    "outcome": report.pull.outcome if report.pull else None,
+                    "errors": report.errors}, at)
+                Metrics(conn).add(at, "cycle_ms", report.duration_ms,
+                                  "error" if report.errors else "ok")
+        except MonitoringError as exc:
+            log.error("could not record the cycle: %s", exc)
