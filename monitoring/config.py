@@ -12,23 +12,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from ml_client.settings import EndpointSettings
+from ml_client.settings import from_env as endpoint_from_env
 from monitoring.errors import ConfigError
 from monitoring.secret import Secret
 
 ENVIRONMENTS = ("development", "production")
 JOURNAL_MODES = ("wal", "delete", "truncate")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-
-
-@dataclass(frozen=True)
-class EndpointConfig:
-    """What the environment says about the scoring endpoint (secrets stay wrapped)."""
-
-    url: str
-    api_key: Secret | None
-    deployment: str | None
-    request_file: Path | None
-    timeout_seconds: float
 
 
 @dataclass(frozen=True)
@@ -41,7 +32,7 @@ class Config:
     admin_password: Secret | None
     cookie_key: Secret | None
     pull_interval_minutes: int
-    endpoint: EndpointConfig | None
+    endpoint: EndpointSettings | None
     appinsights_connection_string: Secret | None
     log_level: str
     journal_mode: str
@@ -64,7 +55,7 @@ class Config:
         values = [self.db_key, self.admin_password, self.cookie_key,
                   self.appinsights_connection_string]
         if self.endpoint and self.endpoint.api_key:
-            values.append(self.endpoint.api_key)
+            values.append(self.endpoint.api_key)  # type: ignore[arg-type]
         return [s.reveal() for s in values if s]
 
 
@@ -115,29 +106,6 @@ def _default_journal_mode(environ: Mapping[str, str], data_dir: Path) -> str:
     return "delete" if on_share else "wal"
 
 
-def _endpoint(environ: Mapping[str, str]) -> EndpointConfig | None:
-    url = _text(environ, "AZURE_ML_ENDPOINT_URL")
-    if url is None:
-        return None
-    lowered = url.lower()
-    loopback = lowered.startswith(("http://127.0.0.1", "http://localhost", "http://[::1]"))
-    if not (lowered.startswith("https://") or loopback):
-        raise ConfigError(
-            "AZURE_ML_ENDPOINT_URL must be the endpoint's https:// scoring URI "
-            "(plain http is accepted for loopback test servers only)")
-    request_file = _text(environ, "AZURE_ML_REQUEST_FILE")
-    path = Path(request_file) if request_file else None
-    if path is not None and not path.is_file():
-        raise ConfigError(f"AZURE_ML_REQUEST_FILE={request_file} does not exist or is not a file")
-    return EndpointConfig(
-        url=url,
-        api_key=_secret(environ, "AZURE_ML_API_KEY"),
-        deployment=_text(environ, "AZURE_ML_DEPLOYMENT"),
-        request_file=path,
-        timeout_seconds=_number(environ, "AZURE_ML_TIMEOUT_SECONDS", 60.0, 0.05, 600.0),
-    )
-
-
 def load_config(environ: Mapping[str, str] | None = None) -> Config:
     """Read and check the environment; raise ``ConfigError`` naming the bad variable."""
     environ = os.environ if environ is None else environ
@@ -167,7 +135,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         cookie_key=cookie_key,
         pull_interval_minutes=int(_number(environ, "MONITOR_PULL_INTERVAL_MINUTES", 60, 1, 1440,
                                           integer=True)),
-        endpoint=_endpoint(environ),
+        endpoint=endpoint_from_env(environ),
         appinsights_connection_string=connection,
         log_level=_choice(environ, "LOG_LEVEL", LOG_LEVELS, "INFO", upper=True),
         journal_mode=journal_mode,

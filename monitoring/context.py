@@ -35,11 +35,14 @@ class Monitor:
     users: UserService
     alerts: AlertService
     clock: Callable[[], datetime] = utcnow
+    sources: tuple[str, ...] | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property
     def analysis_sources(self) -> tuple[str, ...]:
         """Real rows when an endpoint is configured; simulated rows only in demo mode."""
+        if self.sources is not None:
+            return self.sources
         return ("mock",) if self.config.demo_mode else ("azure_ml", "import")
 
     def user_service(self) -> UserService:
@@ -53,7 +56,8 @@ class Monitor:
 
 
 def open_monitor(config: Config | None = None, clock: Callable[[], datetime] = utcnow,
-                 bootstrap_admin: bool = True, durable: bool = True) -> Monitor:
+                 bootstrap_admin: bool = True, durable: bool = True,
+                 sources: tuple[str, ...] | None = None) -> Monitor:
     """Resolve the key, open (and migrate) the store, and create the first admin if needed."""
     config = config or load_config()
     configure_logging(config.log_level, config.secrets())
@@ -63,7 +67,7 @@ def open_monitor(config: Config | None = None, clock: Callable[[], datetime] = u
     settings = SettingsService(store, {"pull_interval_minutes": config.pull_interval_minutes},
                                clock)
     monitor = Monitor(config, store, settings, UserService(store, clock),
-                      AlertService(store, clock), clock)
+                      AlertService(store, clock), clock, sources)
     if bootstrap_admin:
         generated = monitor.users.ensure_admin(
             config.admin_password.reveal() if config.admin_password else None)

@@ -147,7 +147,17 @@ class PullScheduler:
             log.error("could not read the pull interval: %s", exc)
 
     # -- thread -------------------------------------------------------------------------------
-    def start(self, run_now: bool = True) -> None:
+    def _first_run(self, prepare: Callable[[], None] | None) -> None:
+        """The first job: optional preparation (e.g. the demo backfill), then a pull now."""
+        if prepare is not None:
+            with self._lock:
+                try:
+                    prepare()
+                except Exception:  # noqa: BLE001 - preparation must not stop the scheduler
+                    log.exception("start-up preparation failed; the schedule continues")
+        self.tick()
+
+    def start(self, run_now: bool = True, prepare: Callable[[], None] | None = None) -> None:
         if self._scheduler is not None:
             return
         scheduler = BackgroundScheduler(timezone=UTC, job_defaults={
@@ -156,8 +166,9 @@ class PullScheduler:
                           replace_existing=True)
         scheduler.add_job(self._watch, IntervalTrigger(seconds=30, timezone=UTC), id=WATCH_ID,
                           name="settings watch", replace_existing=True)
-        if run_now:
-            scheduler.add_job(self.tick, id="pull-now", name="first pull", replace_existing=True)
+        if run_now or prepare is not None:
+            scheduler.add_job(self._first_run, args=[prepare], id="pull-now", name="first pull",
+                              replace_existing=True)
         scheduler.start()
         self._scheduler = scheduler
         log.info("scheduler started", extra={"interval_minutes": self._interval.total_seconds() / 60,

@@ -87,6 +87,12 @@ class DriftStore:
         row = self.conn.execute(_REF + " WHERE id = ?", (reference_id,)).fetchone()
         return _ref(row) if row else None
 
+    def active_reference_id(self, field: str) -> tuple[int, int] | None:
+        """(id, end_at) of the active reference, without parsing its model."""
+        row = self.conn.execute("SELECT id, end_at FROM drift_references WHERE field = ? "
+                                "AND status = 'active'", (field,)).fetchone()
+        return (int(row[0]), int(row[1])) if row else None
+
     def active_reference(self, field: str) -> ReferenceRecord | None:
         row = self.conn.execute(_REF + " WHERE field = ? AND status = 'active'", (field,)).fetchone()
         return _ref(row) if row else None

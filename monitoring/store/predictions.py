@@ -184,17 +184,22 @@ class Predictions:
     def values(self, field: str, start: int, end: int, sources: Sequence[str],
                limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(times ms, values) of one field in [start, end), oldest first, rows lacking it skipped."""
-        times, _, values = self.values_with_pulls(field, start, end, sources, limit)
+        times, _, values = self.values_by_pull(field, start, end, sources, limit)
         return times, values
 
-    def values_with_pulls(self, field: str, start: int, end: int, sources: Sequence[str],
-                          limit: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(times ms, pull ids, values) of one field in [start, end), oldest first."""
+    def values_by_pull(self, field: str, start: int, end: int, sources: Sequence[str],
+                       limit: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(times ms, pull keys, values) of one field in [start, end), oldest first.
+
+        Rows of one pull share a key: the pull id for fetched rows, and the timestamp for
+        imported history (one import holds many historical pulls).
+        """
         column = self._slot(field)
         marks, picked = _in_sources(sources)
         if column is None or not picked:
             return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, float)
-        sql = (f"SELECT predicted_at, pull_id, {column} FROM predictions "  # noqa: S608 - fixed slot
+        sql = (f"SELECT predicted_at, CASE source WHEN 'import' THEN predicted_at "  # noqa: S608
+               f"ELSE -pull_id END, {column} FROM predictions "
                f"WHERE predicted_at >= ? AND predicted_at < ? AND source IN ({marks}) "
                f"AND {column} IS NOT NULL ORDER BY predicted_at, ordinal")
         params: list[object] = [start, end, *picked]

@@ -1,0 +1,55 @@
+"""Server entry: ``streamlit run app.py`` (or ``python -m streamlit run app.py``).
+
+``st.App`` serves the dashboard script plus real Starlette routes (``/health``,
+``/health/ready``, ``/metrics``) and runs the lifespan hook once per process: it opens
+the encrypted store and starts the scheduler, and stops both on shutdown. Pages never
+start background work.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+import streamlit as st
+
+from health.routes import health_routes
+from monitoring import lifecycle
+from monitoring.errors import MonitoringError
+
+log = logging.getLogger("monitoring.app")
+_background: lifecycle.Background | None = None
+
+
+def _health() -> Any:
+    return _background.health if _background else None
+
+
+def _metrics() -> str:
+    from monitoring.prometheus import render
+
+    return render(_background) if _background else ""
+
+
+@asynccontextmanager
+async def lifespan(app: st.App) -> AsyncIterator[dict[str, Any]]:
+    global _background
+    try:
+        _background = await anyio.to_thread.run_sync(lifecycle.start)
+    except MonitoringError as exc:
+        # One clear line, no traceback: a wrong key or a missing setting is not a crash.
+        print(f"prediction monitor cannot start: {exc}", file=sys.stderr, flush=True)
+        os._exit(2)
+    try:
+        yield {"background": _background}
+    finally:
+        background, _background = _background, None
+        await anyio.to_thread.run_sync(background.stop)
+
+
+app = st.App("dashboard.py", routes=health_routes(_health, _metrics), lifespan=lifespan)

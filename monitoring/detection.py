@@ -1,0 +1,214 @@
+"""The detect step of a cycle: per monitored field, reference -> pulls -> checks -> alerts.
+
+For each field the service freezes a reference from the first rows of the analysis
+sources once there are enough (recording why a check is skipped until then), then
+folds every pull it has not yet seen into the detector state, in time order, and
+turns each check's verdicts into alert signals stamped with the pull's time. The
+state, the drift runs and the alert changes commit in one transaction, so a crash
+repeats the work instead of skipping it. Reference models are parsed once and kept.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from monitoring.alerts import Changes, Signal, apply_signals, drift_fingerprint
+from monitoring.context import Monitor
+from monitoring.drift import (
+    DetectorState,
+    DriftConfig,
+    FieldCheck,
+    InsufficientReferenceError,
+    ReferenceModel,
+    fit_reference,
+    group_pulls,
+    reference_readiness,
+    retarget,
+    update,
+)
+from monitoring.errors import ValidationError
+from monitoring.store import DriftStore, Metrics, Predictions, ReferenceRecord
+from monitoring.timeutil import from_ms, to_ms
+
+log = logging.getLogger(__name__)
+
+KIND_TITLES = {"drift": "Distribution changed", "anomaly": "Outlier rate up", "trend": "Trend"}
+
+
+def drift_config(settings: Mapping[str, Any]) -> DriftConfig:
+    """The detector's settings from the product's runtime settings."""
+    return DriftConfig(
+        false_alarms_per_30d=float(settings["false_alarms_per_30d"]),
+        pull_interval_minutes=float(settings["pull_interval_minutes"]),
+        reference_min_rows=int(settings["reference_min_rows"]),
+        reference_min_days=float(settings["reference_min_days"]),
+        window_pulls=int(settings["window_pulls"]),
+        resolve_after_clean_checks=int(settings["resolve_after_clean_checks"]),
+        threshold_overrides=dict(settings["threshold_overrides"]),
+    )
+
+
+def reference_rng(field: str, start_ms: int) -> np.random.Generator:
+    """The calibration bootstrap's generator: seeded by field and reference start, so refits agree."""
+    return np.random.default_rng([zlib.crc32(field.encode()), start_ms // 1000])
+
+
+@dataclass(frozen=True)
+class FieldRows:
+    times: np.ndarray  # epoch ms
+    keys: np.ndarray
+    values: np.ndarray
+
+
+class DriftService:
+    """Runs detection for every monitored field; one run at a time per process."""
+
+    def __init__(self, monitor: Monitor, max_reference_rows: int = 2_000_000) -> None:
+        self.monitor = monitor
+        self.max_reference_rows = max_reference_rows
+        self._lock = threading.Lock()
+        self._models: dict[tuple[int, str], ReferenceModel] = {}
+
+    # -- data -------------------------------------------------------------------------------
+    def _rows(self, field: str, start: int, end: int, limit: int | None = None) -> FieldRows:
+        sources = self.monitor.analysis_sources
+        with self.monitor.store.read() as conn:
+            times, keys, values = Predictions(conn).values_by_pull(field, start, end, sources, limit)
+        return FieldRows(times, keys, values)
+
+    # -- references -------------------------------------------------------------------------
+    def model(self, reference_id: int, config: DriftConfig) -> ReferenceModel:
+        """The parsed model of a stored reference, retargeted to the current settings; cached."""
+        key = (reference_id, json.dumps(config.to_dict(), sort_keys=True))
+        if key not in self._models:
+            with self.monitor.store.read() as conn:
+                record = DriftStore(conn).reference(reference_id)
+            if record is None:
+                raise ValidationError(f"drift reference {reference_id} no longer exists")
+            base = ReferenceModel.from_dict(record.model)
+            self._models = {k: v for k, v in self._models.items() if k[0] != reference_id}
+            self._models[key] = base if base.config == config else retarget(base, config)
+        return self._models[key]
+
+    def fit_default(self, field: str, config: DriftConfig, now: datetime
+                    ) -> tuple[ReferenceRecord | None, str | None]:
+        """Freeze the first rows as the reference once there are enough; else say why not."""
+        rows = self._rows(field, 0, to_ms(now) + 1, self.max_reference_rows)
+        if rows.values.size == 0:
+            return None, f"no {'/'.join(self.monitor.analysis_sources)} rows for {field} yet"
+        pulls = group_pulls(rows.times / 1000.0, rows.values, rows.keys)
+        ready = reference_readiness(pulls, config)
+        if not ready.ready:
+            return None, ready.reason
+        end_row = int(pulls.offsets[ready.n_pulls])
+        return self.store_reference(field, rows.times[:end_row], rows.keys[:end_row],
+                                    rows.values[:end_row], config, "system", now,
+                                    "first rows (default reference)"), None
+
+    def store_reference(self, field: str, times: np.ndarray, keys: np.ndarray, values: np.ndarray,
+                        config: DriftConfig, actor: str, now: datetime, note: str) -> ReferenceRecord:
+        start, end = int(times.min()), int(times.max())
+        started = time.perf_counter()
+        model = fit_reference(times / 1000.0, values, config, reference_rng(field, start),
+                              pull_ids=keys, field=field)
+        fit_ms = (time.perf_counter() - started) * 1000
+        with self.monitor.store.transaction() as conn:
+            record = DriftStore(conn).add_reference(
+                field, to_ms(now), actor, start, end, int(values.size),
+                ",".join(self.monitor.analysis_sources), model.to_dict(), note)
+            Metrics(conn).add(to_ms(now), "reference_fit_ms", fit_ms, field)
+        log.info("froze drift reference v%d for %s", record.version, field,
+                 extra={"rows": int(values.size), "fit_ms": round(fit_ms)})
+        return record
+
+    # -- the step ---------------------------------------------------------------------------
+    def run(self, now: datetime, settings: dict[str, Any]) -> tuple[list[FieldCheck], Changes]:
+        config = drift_config(settings)
+        checks: list[FieldCheck] = []
+        changes = Changes()
+        with self._lock:
+            for field in settings["monitored_fields"]:
+                started = time.perf_counter()
+                field_checks, field_changes = self._run_field(field, config, now, settings)
+                checks += field_checks
+                changes.opened += field_changes.opened
+                changes.escalated += field_changes.escalated
+                changes.resolved += field_changes.resolved
+                if field_checks:
+                    with self.monitor.store.transaction() as conn:
+                        Metrics(conn).add(to_ms(now), "drift_check_ms",
+                                          (time.perf_counter() - started) * 1000, field)
+        return checks, changes
+
+    def _skip(self, field: str, now: datetime, reason: str) -> FieldCheck:
+        check = FieldCheck.skipped(field, now.timestamp(), reason)
+        with self.monitor.store.transaction() as conn:
+            DriftStore(conn).add_run(to_ms(now), field, None, "skipped", False, None, reason,
+                                     check.to_dict())
+        return check
+
+    def _run_field(self, field: str, config: DriftConfig, now: datetime,
+                   settings: Mapping[str, Any]) -> tuple[list[FieldCheck], Changes]:
+        with self.monitor.store.read() as conn:
+            active = DriftStore(conn).active_reference_id(field)
+            saved = DriftStore(conn).state(field)
+        if active is None:
+            try:
+                record, reason = self.fit_default(field, config, now)
+            except InsufficientReferenceError as exc:
+                record, reason = None, exc.reason
+            if record is None:
+                return [self._skip(field, now, reason or "no reference")], Changes()
+            active = (record.id, record.end_at)
+        reference_id, reference_end = active
+        model = self.model(reference_id, config)
+        state = DetectorState.from_dict(saved[2]) if saved and saved[0] == reference_id else None
+        through = saved[1] if saved and saved[0] == reference_id else reference_end
+        rows = self._rows(field, through + 1, to_ms(now) + 1)
+        if rows.values.size == 0:
+            return [], Changes()
+        pulls = group_pulls(rows.times / 1000.0, rows.values, rows.keys)
+        results: list[tuple[FieldCheck, list[Signal]]] = []
+        for j in range(pulls.n_pulls):
+            lo, hi = int(pulls.offsets[j]), int(pulls.offsets[j + 1])
+            try:
+                state, check = update(model, state, float(pulls.times[j]), pulls.values[lo:hi])
+            except ValidationError as exc:
+                log.warning("skipped a pull of %s: %s", field, exc)
+                continue
+            results.append((check, self._signals(check)))
+        changes = Changes()
+        with self.monitor.store.transaction() as conn:
+            drift = DriftStore(conn)
+            for check, signals in results:
+                at = int(round(check.at * 1000))
+                drift.add_run(at, field, reference_id, "ok", check.drifted, check.severity, None,
+                              check.to_dict())
+                step = apply_signals(conn, signals, at, config.resolve_after_clean_checks)
+                changes.opened += step.opened
+                changes.escalated += step.escalated
+                changes.resolved += step.resolved
+            if state is not None:
+                drift.put_state(field, reference_id, int(rows.times.max()), state.to_dict())
+        return [c for c, _ in results], changes
+
+    @staticmethod
+    def _signals(check: FieldCheck) -> list[Signal]:
+        out = []
+        for verdict in check.kinds:
+            out.append(Signal(
+                drift_fingerprint(check.field, verdict.kind), "drift", verdict.kind, verdict.drifted,
+                verdict.severity or "warning",
+                f"{KIND_TITLES.get(verdict.kind, verdict.kind)}: {check.field}", check.field,
+                {"methods": list(verdict.methods), "at": from_ms(int(check.at * 1000)).isoformat()}))
+        return out
