@@ -16,11 +16,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from monitoring.actors import Actor, require_user
+from monitoring.drift.episodes import Episode, step
 from monitoring.errors import ValidationError
 from monitoring.store import Alert, AlertEvent, Alerts, Connection, Store
 from monitoring.timeutil import to_ms, utcnow
 
-SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
 OPS_KINDS = ("endpoint_failing", "breaker_open", "scheduler_stale")
 MAX_COMMENT = 2000
 
@@ -56,33 +56,47 @@ class Changes:
     resolved: list[Alert] = _field(default_factory=list)
 
 
+def _episode(alert: Alert) -> Episode:
+    return Episode(alert.field or "", alert.kind, alert.opened_at, alert.severity, alert.last_seen_at,
+                   tuple(alert.details.get("methods", ())), alert.clean_checks, alert.occurrences)
+
+
 def apply_signals(conn: Connection, signals: Iterable[Signal], at: int,
                   resolve_after: int) -> Changes:
-    """Open, update or auto-resolve episodes inside the caller's transaction."""
+    """Open, update or auto-resolve episodes inside the caller's transaction.
+
+    The decision is ``monitoring.drift.episodes.step``, the same state machine the
+    detector's own tests and replays use; this function only persists its outcome.
+    """
     repo = Alerts(conn)
     changes = Changes()
     for signal in signals:
         current = repo.open_episode(signal.fingerprint)
-        if signal.firing:
-            if current is None:
-                alert_id = repo.create(signal.fingerprint, signal.category, signal.field,
-                                       signal.kind, signal.severity, signal.title, at, signal.details)
-                repo.add_event(alert_id, at, "system", "opened", details={"severity": signal.severity})
+        methods = tuple(signal.details.get("methods", ()))
+        episode, event = step(_episode(current) if current else None, signal.field or "", signal.kind,
+                              signal.firing, at, signal.severity, methods, resolve_after)
+        if current is None:
+            if event is not None and event.action == "opened":
+                alert_id = repo.create(signal.fingerprint, signal.category, signal.field, signal.kind,
+                                       episode.severity, signal.title, at,
+                                       {**signal.details, "methods": list(episode.methods)})
+                repo.add_event(alert_id, at, "system", "opened", details={"severity": episode.severity})
                 changes.opened.append(_must(repo.get(alert_id)))
-                continue
-            severity = signal.severity
-            escalated = SEVERITY_RANK[severity] > SEVERITY_RANK[current.severity]
-            if not escalated:
-                severity = current.severity  # an episode keeps its worst severity
-            repo.touch(current.id, at, severity, signal.details or current.details)
-            if escalated:
+            continue
+        if event is None:
+            repo.set_clean(current.id, episode.clean_streak)
+        elif event.action in ("updated", "escalated"):
+            repo.touch(current.id, at, episode.severity,
+                       {**current.details, **signal.details, "methods": list(episode.methods)})
+            if event.action == "escalated":
                 repo.add_event(current.id, at, "system", "escalated",
-                               details={"from": current.severity, "to": severity})
+                               details={"from": current.severity, "to": episode.severity})
                 changes.escalated.append(_must(repo.get(current.id)))
-        elif current is not None and repo.add_clean(current.id) >= resolve_after:
+        elif event.action == "resolved":
+            repo.set_clean(current.id, event.episode.clean_streak)
             repo.set_status(current.id, "resolved", at)
             repo.add_event(current.id, at, "system", "auto_resolved",
-                           details={"clean_checks": resolve_after})
+                           details={"clean_checks": event.episode.clean_streak})
             changes.resolved.append(_must(repo.get(current.id)))
     return changes
 

@@ -88,11 +88,8 @@ class Alerts:
             "clean_checks = 0, severity = ?, details = ? WHERE id = ?",
             (at, severity, json.dumps(details), alert_id))
 
-    def add_clean(self, alert_id: int) -> int:
-        self.conn.execute("UPDATE alerts SET clean_checks = clean_checks + 1 WHERE id = ?",
-                          (alert_id,))
-        return int(self.conn.execute("SELECT clean_checks FROM alerts WHERE id = ?",
-                                     (alert_id,)).fetchone()[0])
+    def set_clean(self, alert_id: int, clean_checks: int) -> None:
+        self.conn.execute("UPDATE alerts SET clean_checks = ? WHERE id = ?", (clean_checks, alert_id))
 
     def set_status(self, alert_id: int, status: str, at: int | None = None) -> None:
         resolved_at = at if status == "resolved" else None
