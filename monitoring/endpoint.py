@@ -51,11 +51,12 @@ class EndpointSource:
 
     def __init__(self, base: EndpointSettings, settings: Callable[[], Mapping[str, Any]],
                  *, client_factory: Callable[..., ScoringClient] = ScoringClient,
-                 credential: Any = None) -> None:
+                 credential: Any = None, breaker_clock: Callable[[], float] | None = None) -> None:
         self.base = base
         self.settings = settings
         self.client_factory = client_factory
         self.credential = credential
+        self.breaker_clock = breaker_clock
         self._lock = threading.Lock()
         self._client: ScoringClient | None = None
         self._built_from: EndpointSettings | None = None
@@ -66,7 +67,9 @@ class EndpointSource:
         with self._lock:
             if self._client is None or wanted != self._built_from:
                 if self._breaker is None:
-                    self._breaker = CircuitBreaker(wanted.breaker_threshold, wanted.breaker_cooldown)
+                    clock = {"clock": self.breaker_clock} if self.breaker_clock else {}
+                    self._breaker = CircuitBreaker(wanted.breaker_threshold, wanted.breaker_cooldown,
+                                                   **clock)
                 else:
                     self._breaker.threshold = wanted.breaker_threshold
                     self._breaker.cooldown = wanted.breaker_cooldown

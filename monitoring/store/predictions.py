@@ -184,8 +184,8 @@ class Predictions:
     def values(self, field: str, start: int, end: int, sources: Sequence[str],
                limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(times ms, values) of one field in [start, end), oldest first, rows lacking it skipped."""
-        times, _, values = self.values_by_pull(field, start, end, sources, limit)
-        return times, values
+        data = self._select(field, "predicted_at", start, end, sources, limit, 2)
+        return data[:, 0].astype(np.int64), data[:, 1]
 
     def values_by_pull(self, field: str, start: int, end: int, sources: Sequence[str],
                        limit: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -194,23 +194,27 @@ class Predictions:
         Rows of one pull share a key: the pull id for fetched rows, and the timestamp for
         imported history (one import holds many historical pulls).
         """
+        data = self._select(field, "predicted_at, CASE source WHEN 'import' THEN predicted_at "
+                            "ELSE -pull_id END", start, end, sources, limit, 3)
+        return data[:, 0].astype(np.int64), data[:, 1].astype(np.int64), data[:, 2]
+
+    def _select(self, field: str, leading: str, start: int, end: int, sources: Sequence[str],
+                limit: int | None, width: int) -> np.ndarray:
+        """Rows as one float array; ordered by the primary key, so SQLite needs no sort."""
         column = self._slot(field)
         marks, picked = _in_sources(sources)
         if column is None or not picked:
-            return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, float)
-        sql = (f"SELECT predicted_at, CASE source WHEN 'import' THEN predicted_at "  # noqa: S608
-               f"ELSE -pull_id END, {column} FROM predictions "
+            return np.empty((0, width))
+        sql = (f"SELECT {leading}, {column} FROM predictions "  # noqa: S608 - fixed slot and columns
                f"WHERE predicted_at >= ? AND predicted_at < ? AND source IN ({marks}) "
-               f"AND {column} IS NOT NULL ORDER BY predicted_at, ordinal")
+               f"AND {column} IS NOT NULL ORDER BY predicted_at, source, ordinal")
         params: list[object] = [start, end, *picked]
         if limit is not None:
             sql += " LIMIT ?"
             params.append(int(limit))
         rows = self.conn.execute(sql, params).fetchall()
-        if not rows:
-            return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, float)
-        data = np.asarray(rows, dtype=float)
-        return data[:, 0].astype(np.int64), data[:, 1].astype(np.int64), data[:, 2]
+        flat = np.fromiter(itertools.chain.from_iterable(rows), float, len(rows) * width)
+        return flat.reshape(-1, width)
 
     def rows(self, start: int, end: int, sources: Sequence[str]) -> Iterator[dict]:
         """Rows as dicts (predicted_at, source, ordinal, model_version, fields...) for export."""

@@ -38,7 +38,7 @@ def test_production_with_both_keys_starts() -> None:
     ({"MONITOR_ENV": "staging"}, "MONITOR_ENV='staging' is not one of"),
     ({"AZURE_ML_ENDPOINT_URL": "http://example.com/score"}, "https:// scoring URI"),
     ({"AZURE_ML_ENDPOINT_URL": "https://x/score", "AZURE_ML_TIMEOUT_SECONDS": "soon"}, "not a number"),
-    ({"AZURE_ML_ENDPOINT_URL": "https://x/score", "AZURE_ML_REQUEST_FILE": "/nope.json"}, "does not exist"),
+    ({"AZURE_ML_ENDPOINT_URL": "https://x/score", "AZURE_ML_REQUEST_FILE": "/nope.json"}, "cannot be read"),
     ({"MONITOR_DB_JOURNAL_MODE": "memory"}, "is not one of"),
 ])
 def test_bad_values_get_one_clear_message(env: dict[str, str], message: str) -> None:

@@ -1,0 +1,103 @@
+"""The scheduler: aligned slots, a lease across processes, runtime interval changes, no sleeping."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from monitoring.actors import Actor
+from monitoring.context import Monitor
+from monitoring.pipeline import Pipeline
+from monitoring.scheduler import (
+    MISFIRE_GRACE_SECONDS,
+    PullScheduler,
+    make_trigger,
+    scheduler_status,
+    slot_start,
+)
+from monitoring.sources import MockSource
+from monitoring.store import Pulls
+
+ROOT = Path(__file__).resolve().parents[2]
+ADMIN = Actor("admin", "admin")
+
+
+def test_slots_are_aligned_to_the_epoch() -> None:
+    now = datetime(2026, 1, 5, 10, 37, 12, tzinfo=UTC)
+    assert slot_start(now, timedelta(hours=1)) == datetime(2026, 1, 5, 10, tzinfo=UTC)
+    assert slot_start(now, timedelta(minutes=15)) == datetime(2026, 1, 5, 10, 30, tzinfo=UTC)
+    trigger = make_trigger(timedelta(minutes=15))
+    assert trigger.get_next_fire_time(None, now) == datetime(2026, 1, 5, 10, 45, tzinfo=UTC)
+    previous = datetime(2026, 1, 5, 10, 45, tzinfo=UTC)
+    assert trigger.get_next_fire_time(previous, now) == datetime(2026, 1, 5, 11, 0, tzinfo=UTC)
+
+
+def test_ticks_with_an_injected_clock_pull_once_per_slot(monitor: Monitor, clock) -> None:
+    scheduler = PullScheduler(monitor, Pipeline(monitor, MockSource()), holder="a")
+    assert scheduler.tick() is True
+    clock.advance(minutes=20)
+    assert scheduler.tick() is False  # same slot: already pulled
+    clock.advance(minutes=45)
+    assert scheduler.tick() is True
+    with monitor.store.read() as conn:
+        slots = [p.slot_at for p in Pulls(conn).recent(0, 2**62)]
+    assert len(slots) == len(set(slots)) == 2
+    status = scheduler_status(monitor)
+    assert status["last_run_at"] == clock()
+    assert status["next_run_at"] == datetime(2026, 1, 5, 2, tzinfo=UTC)
+
+
+def test_a_failing_cycle_never_kills_the_scheduler(monitor: Monitor, clock) -> None:
+    class Exploding:
+        calls = 0
+
+        def run_cycle(self, now, kind="scheduled"):
+            self.calls += 1
+            if self.calls == 1:
+                raise RuntimeError("boom")
+
+    runner = Exploding()
+    scheduler = PullScheduler(monitor, runner, holder="a")
+    assert scheduler.tick() is False
+    assert scheduler_status(monitor)["last_error"] == "RuntimeError: boom"
+    clock.advance(hours=1)
+    assert scheduler.tick() is True
+    assert scheduler_status(monitor)["last_error"] is None
+
+
+def test_interval_change_takes_effect_without_restart(monitor: Monitor, clock) -> None:
+    scheduler = PullScheduler(monitor, Pipeline(monitor, MockSource()), holder="a")
+    scheduler.start(run_now=False)
+    try:
+        job = scheduler.job()
+        assert (job.coalesce, job.max_instances, job.misfire_grace_time) == (True, 1, MISFIRE_GRACE_SECONDS)
+        assert job.trigger.interval == timedelta(hours=1)
+        monitor.settings.update(ADMIN, {"pull_interval_minutes": 15})
+        assert scheduler.refresh_interval() is True
+        assert scheduler.job().trigger.interval == timedelta(minutes=15)
+        assert scheduler.refresh_interval() is False
+    finally:
+        scheduler.stop()
+    assert not scheduler.running
+
+
+def test_two_processes_on_one_store_pull_once_per_interval(tmp_path: Path, env: dict[str, str],
+                                                           monitor: Monitor) -> None:
+    go = tmp_path / "go"
+    start = "2026-01-05T00:00:00+00:00"
+    slots = 12
+    procs = [subprocess.Popen([sys.executable, "-m", "tests.support.scheduler_worker", str(go), start,
+                               str(slots), str(offset)], cwd=ROOT, env={**env, "LOG_LEVEL": "ERROR"},
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for offset in (1.0, 2.0)]
+    go.touch()
+    outputs = [p.communicate(timeout=120) for p in procs]
+    assert all(p.returncode == 0 for p in procs), outputs
+    wins = [int(out.strip()) for out, _ in outputs]
+    assert sum(wins) == slots, wins
+    with monitor.store.read() as conn:
+        pulls = Pulls(conn).recent(0, 2**62, limit=1000)
+    assert sorted(p.slot_at for p in pulls) == sorted({p.slot_at for p in pulls})
+    assert len(pulls) == slots
