@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,6 +68,18 @@ def read_header(path: Path) -> list[str]:
     return columns
 
 
+def read_frames(path: Path, chunk_rows: int, consequence: str = "nothing was imported"
+                ) -> Iterator[pd.DataFrame]:
+    """The CSV as string-typed frames; any parse failure is one ValidationError naming the file."""
+    try:
+        for chunk in pd.read_csv(path, dtype=str, keep_default_na=False, chunksize=chunk_rows,
+                                 skipinitialspace=True, encoding="utf-8"):
+            chunk.columns = [c.strip() for c in chunk.columns]
+            yield chunk
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        raise ValidationError(f"{path} is not a valid CSV ({exc}); {consequence}") from exc
+
+
 def import_csv(monitor: Monitor, path: Path, chunk_rows: int = CHUNK_ROWS) -> ImportResult:
     """Store every valid row of ``path`` as source 'import'; quarantine the rest."""
     path = Path(path)
@@ -84,19 +97,13 @@ def import_csv(monitor: Monitor, path: Path, chunk_rows: int = CHUNK_ROWS) -> Im
         pulls = Pulls(conn)
         pull_id = pulls.add(PullRecord(slot_at=now, started_at=now, finished_at=now, kind="import",
                                        source="import", outcome="ok", cycle_id=digest))
-        try:
-            chunks = pd.read_csv(path, dtype=str, keep_default_na=False, chunksize=chunk_rows,
-                                 skipinitialspace=True, encoding="utf-8")
-            for chunk in chunks:
-                chunk.columns = [c.strip() for c in chunk.columns]
-                offset = read
-                checked = validate_frame(chunk, schema, lambda i, o=offset: f"{digest}:line {o + i + 2}",
-                                         seen=seen)
-                stored += Predictions(conn).insert(pull_id, "import", checked.valid)
-                rejected += Rejected(conn).add(pull_id, "import", now, checked.rejected)
-                read += len(chunk)
-        except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-            raise ValidationError(f"{path} is not a valid CSV ({exc}); nothing was imported") from exc
+        for chunk in read_frames(path, chunk_rows):
+            offset = read
+            checked = validate_frame(chunk, schema, lambda i, o=offset: f"{digest}:line {o + i + 2}",
+                                     seen=seen)
+            stored += Predictions(conn).insert(pull_id, "import", checked.valid)
+            rejected += Rejected(conn).add(pull_id, "import", now, checked.rejected)
+            read += len(chunk)
         outcome = "ok" if not rejected else ("partial" if stored or read > rejected else "failed")
         pulls.set_counts(pull_id, stored, rejected)
         pulls.set_outcome(pull_id, outcome)

@@ -25,7 +25,7 @@ import pandas as pd
 from monitoring.config import load_config
 from monitoring.context import Monitor, open_monitor
 from monitoring.errors import ValidationError
-from monitoring.importer import read_header
+from monitoring.importer import read_frames, read_header
 from monitoring.pipeline import Pipeline
 from monitoring.sources import ReplaySource
 from monitoring.store import Alert, Settings
@@ -63,8 +63,8 @@ def read_pulls(path: Path) -> tuple[dict[datetime, list[dict[str, Any]]], tuple[
     """Rows grouped by ``predicted_at``; numbers are parsed, bad cells left for validation."""
     columns = read_header(path)
     fields = tuple(c for c in columns if c not in (TIME_FIELD, VERSION_FIELD))
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-    frame.columns = [c.strip() for c in frame.columns]
+    frames = list(read_frames(path, 1_000_000, "nothing was replayed"))
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
     pulls: dict[datetime, list[dict[str, Any]]] = {}
     unparsed: list[dict[str, Any]] = []
     numeric = {name: pd.to_numeric(frame[name], errors="coerce") for name in fields}
