@@ -106,6 +106,7 @@ def store_pull(monitor: Monitor, fetched: Fetched, slot: datetime, started: date
         log.warning("pull %s for slot %s: %s", outcome, slot_label, error,
                     extra={"attempts": fetched.attempts, "status": fetched.http_status})
     else:
-        log.info("pull %s for slot %s", outcome, slot_label,
-                 extra={"rows_stored": stored, "rows_rejected": quarantined, "source": fetched.source})
+        level = logging.DEBUG if kind in ("backfill", "replay") else logging.INFO
+        log.log(level, "pull %s for slot %s", outcome, slot_label,
+                extra={"rows_stored": stored, "rows_rejected": quarantined, "source": fetched.source})
     return PullResult(pull_id, outcome, fetched.source, len(fetched.items), stored, quarantined, error)

@@ -131,7 +131,7 @@ def configure_logging(level: str = "INFO", secrets: Iterable[str] = (), stream: 
         root = logging.getLogger()
         root.addHandler(handler)
         root.setLevel(level)
-        for noisy in ("urllib3", "azure", "apscheduler.executors.default"):
+        for noisy in ("urllib3", "azure", "apscheduler"):
             logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
         _configured = True
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -64,6 +65,7 @@ class Store:
         self._open_lock = threading.Lock()
         self._write_lock = threading.RLock()
         self._closed = False
+        self.last_write_error: tuple[float, str] | None = None  # (epoch seconds, message), for health
         _silence_cipher_log()
         first = self._connect(verify=True)
         try:
@@ -203,9 +205,14 @@ class Store:
                     conn.execute("ROLLBACK")
                     raise
                 conn.execute("COMMIT")
+                self.last_write_error = None
             except DatabaseError as exc:
                 if conn.in_transaction:
-                    conn.execute("ROLLBACK")
+                    try:
+                        conn.execute("ROLLBACK")
+                    except DatabaseError:
+                        pass  # SQLite already rolled back (e.g. the disk is full)
+                self.last_write_error = (time.time(), str(exc))
                 raise StoreError(f"database write failed: {exc}; nothing was saved") from exc
             finally:
                 self._pool.put(conn)
