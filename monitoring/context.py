@@ -37,6 +37,7 @@ class Monitor:
     clock: Callable[[], datetime] = utcnow
     sources: tuple[str, ...] | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    stopping: threading.Event = field(default_factory=threading.Event)  # set at shutdown
 
     @property
     def analysis_sources(self) -> tuple[str, ...]:

@@ -138,6 +138,8 @@ class DriftService:
         changes = Changes()
         with self._lock:
             for field in settings["monitored_fields"]:
+                if self.monitor.stopping.is_set():
+                    break
                 started = time.perf_counter()
                 field_checks, field_changes = self._run_field(field, config, now, settings)
                 checks += field_checks
@@ -179,7 +181,11 @@ class DriftService:
             return [], Changes()
         pulls = group_pulls(rows.times / 1000.0, rows.values, rows.keys)
         results: list[tuple[FieldCheck, list[Signal]]] = []
+        done_through = int(rows.times.max())
         for j in range(pulls.n_pulls):
+            if self.monitor.stopping.is_set():  # shutting down: record how far we got
+                done_through = int(round(pulls.times[j - 1] * 1000)) if j else through
+                break
             lo, hi = int(pulls.offsets[j]), int(pulls.offsets[j + 1])
             try:
                 state, check = update(model, state, float(pulls.times[j]), pulls.values[lo:hi])
@@ -199,7 +205,7 @@ class DriftService:
                 changes.escalated += step.escalated
                 changes.resolved += step.resolved
             if state is not None:
-                drift.put_state(field, reference_id, int(rows.times.max()), state.to_dict())
+                drift.put_state(field, reference_id, done_through, state.to_dict())
         return [c for c, _ in results], changes
 
     @staticmethod

@@ -47,6 +47,7 @@ class Background:
     def stop(self) -> None:
         global _running
         _running = None
+        self.monitor.stopping.set()  # long work (backfill, catch-up) ends at its next step
         self.scheduler.stop(wait=True)
         for closer in self.extras.get("closers", []):
             try:
@@ -82,7 +83,7 @@ def backfill(monitor: Monitor, pipeline: Pipeline, now: datetime, days: int = BA
     current = slot_start(now, interval)
     slot = current - timedelta(days=days)
     cycles = 0
-    while slot < current:
+    while slot < current and not monitor.stopping.is_set():
         pipeline.run_cycle(slot, "backfill")
         slot += interval
         cycles += 1
