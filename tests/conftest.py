@@ -12,9 +12,30 @@ from monitoring.config import load_config
 from monitoring.context import Monitor, open_monitor
 from monitoring.secret import Secret
 from monitoring.store import Store
+from tests.fakes.azureml_server import DEFAULT_API_KEY
+from tests.support import secret_scan
 from tests.support.clock import FakeClock
 
 ADMIN_PASSWORD = "admin-pass-for-tests"
+COOKIE_KEY = "cookie-key-for-tests"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    secret_scan.register(ADMIN_PASSWORD, COOKIE_KEY, DEFAULT_API_KEY)
+    session.config._secret_scan_handler = secret_scan.install()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if any test secret reached a log line or a telemetry payload."""
+    handler = getattr(session.config, "_secret_scan_handler", None)
+    if handler is None:
+        return
+    handler.flush()
+    leaked = secret_scan.leaks()
+    if leaked:
+        session.config.pluginmanager.get_plugin("terminalreporter").write_line(
+            f"SECRETS LEAKED into logs/telemetry: {leaked}", red=True)
+        session.exitstatus = 1
 
 
 @pytest.fixture(autouse=True)
@@ -27,7 +48,9 @@ def _fast_bcrypt(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def db_key() -> Secret:
-    return Secret(secrets.token_hex(32))
+    key = Secret(secrets.token_hex(32))
+    secret_scan.register(key.reveal())
+    return key
 
 
 @pytest.fixture
@@ -46,7 +69,7 @@ def clock() -> FakeClock:
 def env(tmp_path: Path, db_key: Secret) -> dict[str, str]:
     """A development environment in a temporary data dir, demo mode (no endpoint)."""
     return {"MONITOR_DATA_DIR": str(tmp_path / "data"), "MONITOR_DB_KEY": db_key.reveal(),
-            "MONITOR_ADMIN_PASSWORD": ADMIN_PASSWORD, "AUTH_COOKIE_KEY": "cookie-key-for-tests"}
+            "MONITOR_ADMIN_PASSWORD": ADMIN_PASSWORD, "AUTH_COOKIE_KEY": COOKIE_KEY}
 
 
 @pytest.fixture
