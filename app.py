@@ -23,33 +23,34 @@ from monitoring import lifecycle
 from monitoring.errors import MonitoringError
 
 log = logging.getLogger("monitoring.app")
-_background: lifecycle.Background | None = None
 
 
 def _health() -> Any:
-    return _background.health if _background else None
+    background = lifecycle.running()
+    return background.health if background else None
 
 
 def _metrics() -> str:
     from monitoring.prometheus import render
 
-    return render(_background) if _background else ""
+    background = lifecycle.running()
+    return render(background) if isinstance(background, lifecycle.Background) else ""
 
 
 @asynccontextmanager
 async def lifespan(app: st.App) -> AsyncIterator[dict[str, Any]]:
-    global _background
     try:
-        _background = await anyio.to_thread.run_sync(lifecycle.start)
+        await anyio.to_thread.run_sync(lifecycle.start)
     except MonitoringError as exc:
-        # One clear line, no traceback: a wrong key or a missing setting is not a crash.
+        # One clear line, no traceback: a wrong key or a missing setting cannot fix itself.
         print(f"prediction monitor cannot start: {exc}", file=sys.stderr, flush=True)
         os._exit(2)
     try:
-        yield {"background": _background}
+        yield {}
     finally:
-        background, _background = _background, None
-        await anyio.to_thread.run_sync(background.stop)
+        background = lifecycle.running()
+        if background is not None:
+            await anyio.to_thread.run_sync(background.stop)
 
 
 app = st.App("dashboard.py", routes=health_routes(_health, _metrics), lifespan=lifespan)

@@ -13,7 +13,7 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import psutil
@@ -24,6 +24,10 @@ from monitoring.store import Pulls
 from monitoring.timeutil import from_ms, iso
 
 log = logging.getLogger(__name__)
+
+
+def _from_epoch(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, tz=UTC)
 
 HEALTHY, DEGRADED, UNHEALTHY = "healthy", "degraded", "unhealthy"
 _RANK = {HEALTHY: 0, DEGRADED: 1, UNHEALTHY: 2}
@@ -93,8 +97,17 @@ class HealthChecker:
         except Exception as exc:  # noqa: BLE001
             return Check("database", UNHEALTHY, f"the store cannot be read: {type(exc).__name__}")
         elapsed = (time.perf_counter() - started) * 1000
-        return Check("database", HEALTHY, "the encrypted store answers",
-                     {"query_ms": round(elapsed, 2), "journal_mode": self.monitor.store.journal_mode})
+        store = self.monitor.store
+        data = {"query_ms": round(elapsed, 2), "journal_mode": store.journal_mode}
+        if store.last_write_error:
+            at, message = store.last_write_error
+            return Check("database", UNHEALTHY, f"writes are failing since {iso(_from_epoch(at))}: "
+                         f"{message}; check disk space and that MONITOR_DATA_DIR is writable", data)
+        if store.last_write_failure and now.timestamp() - store.last_write_failure[0] < 3600:
+            at, message = store.last_write_failure
+            return Check("database", DEGRADED, f"a write failed at {iso(_from_epoch(at))} ({message}); "
+                         "later writes succeeded", data)
+        return Check("database", HEALTHY, "the encrypted store answers", data)
 
     def _scheduler(self, now: datetime) -> Check:
         alive = self.scheduler_alive()

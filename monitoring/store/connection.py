@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 Connection = sqlcipher.Connection
 DatabaseError = sqlcipher.DatabaseError
 _SQLITE_HEADER = b"SQLite format 3\x00"
+SQLITE_NOTADB = 26
 _silenced = False
 _silence_lock = threading.Lock()
 
@@ -65,7 +66,10 @@ class Store:
         self._open_lock = threading.Lock()
         self._write_lock = threading.RLock()
         self._closed = False
-        self.last_write_error: tuple[float, str] | None = None  # (epoch seconds, message), for health
+        # (epoch seconds, message) of the failing write, for health: cleared by the next
+        # successful commit, and (last_write_failure) kept as history.
+        self.last_write_error: tuple[float, str] | None = None
+        self.last_write_failure: tuple[float, str] | None = None
         _silence_cipher_log()
         first = self._connect(verify=True)
         try:
@@ -111,6 +115,11 @@ class Store:
         try:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except DatabaseError as exc:
+            if getattr(exc, "sqlite_errorcode", None) != SQLITE_NOTADB:
+                # Not a key problem: the file cannot be opened (read-only disk, missing WAL
+                # index, permissions). Saying "wrong key" here would send operators astray.
+                raise StoreError(f"cannot open the database at {self.path}: {exc}; check that "
+                                 "MONITOR_DATA_DIR is mounted and writable") from exc
             if self._plaintext_file():
                 raise WrongKeyError(
                     f"the database at {self.path} is a plain, unencrypted SQLite file; this "
@@ -212,7 +221,7 @@ class Store:
                         conn.execute("ROLLBACK")
                     except DatabaseError:
                         pass  # SQLite already rolled back (e.g. the disk is full)
-                self.last_write_error = (time.time(), str(exc))
+                self.last_write_error = self.last_write_failure = (time.time(), str(exc))
                 raise StoreError(f"database write failed: {exc}; nothing was saved") from exc
             finally:
                 self._pool.put(conn)

@@ -16,7 +16,7 @@ from sqlcipher3 import dbapi2 as sqlcipher
 
 from monitoring.errors import StoreError, WrongKeyError
 from monitoring.secret import Secret
-from monitoring.store.connection import Store
+from monitoring.store.connection import SQLITE_NOTADB, Store
 from monitoring.store.keys import key_pragma, rekey_pragma
 
 log = logging.getLogger(__name__)
@@ -69,6 +69,8 @@ def verify_backup(path: Path, key: Secret) -> str:
         try:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except sqlcipher.DatabaseError as exc:
+            if getattr(exc, "sqlite_errorcode", None) != SQLITE_NOTADB:
+                raise StoreError(f"cannot read the backup {path}: {exc}") from exc
             raise WrongKeyError(f"the database key does not match the backup {path}: use the key "
                                 "that was active when the backup was made") from exc
         result = conn.execute("PRAGMA integrity_check").fetchone()[0]
