@@ -1,0 +1,43 @@
+"""Population Stability Index on bins fixed from reference quantiles at fit time.
+
+Fixed bins make PSI comparable across checks and cheap (one searchsorted); empty bins
+get a small floor so one empty bin does not make PSI infinite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from monitoring.drift.gating import distance_result
+from monitoring.drift.inputs import CheckInput
+from monitoring.drift.results import MethodResult
+
+NAME = "psi"
+FLOOR = 1e-4
+
+
+def bin_proportions(edges: np.ndarray, values: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """Share of (weighted) values per bin; bins are (-inf, e0), [e0, e1), ..., [e_last, inf)."""
+    idx = np.searchsorted(edges, values, side="right")
+    counts = np.bincount(idx, weights=weights, minlength=edges.size + 1).astype(np.float64)
+    return counts / max(counts.sum(), 1e-300)
+
+
+def psi(ref_props: np.ndarray, cur_props: np.ndarray, floor: float = FLOOR) -> float:
+    """sum (cur - ref) * ln(cur / ref), proportions floored at ``floor``."""
+    r = np.maximum(np.asarray(ref_props, dtype=np.float64), floor)
+    c = np.maximum(np.asarray(cur_props, dtype=np.float64), floor)
+    return float(np.sum((c - r) * np.log(c / r)))
+
+
+def method(inp: CheckInput, params: Mapping[str, Any], override: float | None, default: float,
+           min_effect: float) -> MethodResult:
+    w = inp.window
+    assert w is not None
+    cur = bin_proportions(inp.core.edges, w.values, w.weights)
+    value = psi(inp.core.ref_props, cur)
+    return distance_result(NAME, "drift", value, w.harmonic_n(inp.core), 1, params, override, default,
+                           min_effect, (0.1, 0.25))
