@@ -17,12 +17,18 @@ from typing import Any
 
 import anyio
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from health.routes import health_routes
 from monitoring import lifecycle
 from monitoring.errors import MonitoringError
 
 log = logging.getLogger("monitoring.app")
+
+# dashboard.py routes with st.navigation, which switches off Streamlit's legacy pages/
+# auto-discovery, but only once it has run. Before that first run a URL such as
+# /history would execute pages/history.py directly, without the login gate.
+PagesManager.uses_pages_directory = False
 
 
 def _health() -> Any:

@@ -20,6 +20,7 @@ from monitoring.secret import Secret
 ENVIRONMENTS = ("development", "production")
 JOURNAL_MODES = ("wal", "delete", "truncate")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+MIN_COOKIE_KEY = 32  # HS256 wants a key at least as long as its 256-bit output
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,10 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
                 f"MONITOR_ENV=production needs {' and '.join(missing)}: set "
                 f"{'them' if len(missing) > 1 else 'it'} (for example from Key Vault references); "
                 "production never generates keys")
+    if cookie_key and len(cookie_key.reveal()) < MIN_COOKIE_KEY:
+        raise ConfigError(f"AUTH_COOKIE_KEY is shorter than {MIN_COOKIE_KEY} characters, too weak to sign "
+                          "login cookies; generate one with: python -c \"import secrets; "
+                          "print(secrets.token_hex(32))\"")
     connection = _secret(environ, "APPLICATIONINSIGHTS_CONNECTION_STRING")
     if connection is None and _text(environ, "APPINSIGHTS_INSTRUMENTATIONKEY"):
         connection = Secret(f"InstrumentationKey={_text(environ, 'APPINSIGHTS_INSTRUMENTATIONKEY')}")

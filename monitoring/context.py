@@ -16,9 +16,10 @@ from typing import Any
 from monitoring.alerts import AlertService
 from monitoring.auth import UserService
 from monitoring.config import Config, load_config
+from monitoring.secret import Secret
 from monitoring.settings import SettingsService
 from monitoring.store import Store
-from monitoring.store.keys import resolve_key
+from monitoring.store.keys import resolve_cookie_key, resolve_key
 from monitoring.telemetry import REDACTOR, configure_logging
 from monitoring.timeutil import utcnow
 
@@ -38,6 +39,7 @@ class Monitor:
     sources: tuple[str, ...] | None = None
     extras: dict[str, Any] = field(default_factory=dict)
     stopping: threading.Event = field(default_factory=threading.Event)  # set at shutdown
+    cookie_key: Secret | None = None  # signs login cookies (AUTH_COOKIE_KEY or the dev key file)
 
     @property
     def analysis_sources(self) -> tuple[str, ...]:
@@ -67,8 +69,10 @@ def open_monitor(config: Config | None = None, clock: Callable[[], datetime] = u
     store = Store(config.db_path, key, journal_mode=config.journal_mode, durable=durable)
     settings = SettingsService(store, {"pull_interval_minutes": config.pull_interval_minutes},
                                clock)
+    cookie_key = resolve_cookie_key(config.cookie_key, config.data_dir, config.production)
+    REDACTOR.add([cookie_key.reveal()])
     monitor = Monitor(config, store, settings, UserService(store, clock),
-                      AlertService(store, clock), clock, sources)
+                      AlertService(store, clock), clock, sources, cookie_key=cookie_key)
     if bootstrap_admin:
         generated = monitor.users.ensure_admin(
             config.admin_password.reveal() if config.admin_password else None)

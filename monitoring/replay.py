@@ -96,7 +96,7 @@ def replay(pulls: Mapping[datetime, Sequence[Mapping[str, Any]]], fields: Sequen
     clock_now = [min(pulls)]
     with tempfile.TemporaryDirectory(prefix="monitor-replay-", dir=workdir) as tmp:
         config = load_config({"MONITOR_DATA_DIR": tmp, "MONITOR_DB_KEY": secrets.token_hex(32),
-                              "LOG_LEVEL": "WARNING"})
+                              "AUTH_COOKIE_KEY": secrets.token_hex(32), "LOG_LEVEL": "WARNING"})
         monitor = open_monitor(config, clock=lambda: clock_now[0], bootstrap_admin=False,
                                durable=False, sources=("import",))
         try:

@@ -17,7 +17,7 @@ from tests.support import secret_scan
 from tests.support.clock import FakeClock
 
 ADMIN_PASSWORD = "admin-pass-for-tests"
-COOKIE_KEY = "cookie-key-for-tests"
+COOKIE_KEY = "cookie-key-for-tests-0123456789abcdef"
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

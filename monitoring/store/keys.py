@@ -21,6 +21,7 @@ from monitoring.secret import Secret
 log = logging.getLogger(__name__)
 
 KEY_FILE_NAME = "db.key"
+COOKIE_KEY_FILE_NAME = "cookie.key"
 _RAW_KEY = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
@@ -46,21 +47,36 @@ def resolve_key(env_key: Secret | None, data_dir: Path, production: bool) -> Sec
         return env_key
     if production:
         raise ConfigError("MONITOR_DB_KEY is not set; production never generates a database key")
-    key_file = data_dir / KEY_FILE_NAME
+    return _generated(data_dir / KEY_FILE_NAME, "database key", "MONITOR_DB_KEY")
+
+
+def resolve_cookie_key(env_key: Secret | None, data_dir: Path, production: bool) -> Secret:
+    """The login-cookie signing key from AUTH_COOKIE_KEY, or (development only) a generated file."""
+    if env_key:
+        return env_key
+    if production:
+        raise ConfigError("AUTH_COOKIE_KEY is not set; production never generates a cookie key")
+    return _generated(data_dir / COOKIE_KEY_FILE_NAME, "login-cookie key", "AUTH_COOKIE_KEY")
+
+
+def _generated(key_file: Path, what: str, variable: str) -> Secret:
+    """Read a development key file, creating it (mode 0600, warned once) on first use."""
     try:
         if key_file.exists():
             value = key_file.read_text(encoding="ascii").strip()
             if not value:
-                raise ConfigError(f"{key_file} is empty; restore it or set MONITOR_DB_KEY")
+                raise ConfigError(f"{key_file} is empty; restore it or set {variable}")
             return Secret(value)
-        data_dir.mkdir(parents=True, exist_ok=True)
+        key_file.parent.mkdir(parents=True, exist_ok=True)
         key = new_raw_key()
         fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="ascii") as handle:
             handle.write(key.reveal() + "\n")
+    except FileExistsError:
+        return _generated(key_file, what, variable)  # another process created it first
     except OSError as exc:
-        raise StoreError(f"cannot read or create the development key file {key_file}: "
+        raise StoreError(f"cannot read or create the development {what} file {key_file}: "
                          f"{exc.strerror}; check the permissions of MONITOR_DATA_DIR") from exc
-    log.warning("generated a development database key in %s (mode 0600); set MONITOR_DB_KEY "
-                "in production and keep this file with the database", key_file)
+    log.warning("generated a development %s in %s (mode 0600); set %s in production and keep "
+                "this file with the database", what, key_file, variable)
     return key

@@ -250,6 +250,33 @@ class Predictions:
             out.append((int(b), int(n), mean, var ** 0.5, lo, hi))
         return out
 
+    def value_range(self, field: str, start: int, end: int, sources: Sequence[str]
+                    ) -> tuple[float, float] | None:
+        """(min, max) of a field over whole hours in [start, end), from the rollups."""
+        marks, picked = _in_sources(sources)
+        lo, hi = self.conn.execute(
+            f"SELECT min(lo), max(hi) FROM field_rollup WHERE field = ? AND hour_at >= ? "  # noqa: S608
+            f"AND hour_at < ? AND source IN ({marks})",
+            (field, start - start % HOUR_MS, end, *picked)).fetchone()
+        return None if lo is None else (float(lo), float(hi))
+
+    def histogram(self, field: str, start: int, end: int, sources: Sequence[str], lo: float,
+                  width: float, bins: int) -> np.ndarray:
+        """Counts of a field in ``bins`` equal bins from ``lo``, counted in SQL (ends clamped)."""
+        column = self._slot(field)
+        marks, picked = _in_sources(sources)
+        counts = np.zeros(bins, dtype=np.int64)
+        if column is None or not picked or width <= 0:
+            return counts
+        rows = self.conn.execute(
+            f"SELECT min(max(CAST(({column} - ?) / ? AS INTEGER), 0), ?) AS b, count(*) "  # noqa: S608
+            f"FROM predictions WHERE predicted_at >= ? AND predicted_at < ? AND source IN ({marks}) "
+            f"AND {column} IS NOT NULL GROUP BY b",
+            (lo, width, bins - 1, start, end, *picked)).fetchall()
+        for b, n in rows:
+            counts[int(b)] += int(n)
+        return counts
+
     def fields(self) -> list[str]:
         """Every numeric output stored so far."""
         return [r[0] for r in self.conn.execute("SELECT field FROM field_slots ORDER BY field")]
@@ -286,6 +313,23 @@ class Predictions:
             f"AND source IN ({marks}) AND {column} IS NOT NULL",
             (lo, lo + min_span_ms, *picked)).fetchone()[0]
         return lo, lo + min_span_ms, int(n)
+
+    def delete_rows_before(self, cutoff: int, limit: int) -> int:
+        """Retention in batches: at most ``limit`` rows older than ``cutoff``, oldest first."""
+        return self.conn.execute(
+            "DELETE FROM predictions WHERE (predicted_at, source, ordinal) IN (SELECT predicted_at, "
+            "source, ordinal FROM predictions WHERE predicted_at < ? ORDER BY predicted_at LIMIT ?)",
+            (cutoff, limit)).rowcount
+
+    def delete_rollups_before(self, cutoff: int, limit: int) -> int:
+        """At most ``limit`` hourly rollups of hours starting before ``cutoff``."""
+        return self.conn.execute(
+            "DELETE FROM field_rollup WHERE (field, source, hour_at) IN (SELECT field, source, "
+            "hour_at FROM field_rollup WHERE hour_at < ? LIMIT ?)", (cutoff, limit)).rowcount
+
+    def min_pull_id(self) -> int | None:
+        """The oldest pull a stored row still points to (one scan: there is no pull_id index)."""
+        return self.conn.execute("SELECT min(pull_id) FROM predictions").fetchone()[0]
 
     def delete_before(self, cutoff: int) -> int:
         """Retention: drop rows and rollups older than ``cutoff``."""

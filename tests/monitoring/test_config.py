@@ -28,8 +28,13 @@ def test_production_names_each_missing_variable(missing: dict[str, str]) -> None
 
 def test_production_with_both_keys_starts() -> None:
     config = load_config({"MONITOR_ENV": "production", "MONITOR_DB_KEY": "k" * 20,
-                          "AUTH_COOKIE_KEY": "c" * 20})
+                          "AUTH_COOKIE_KEY": "c" * 32})
     assert config.production
+
+
+def test_a_short_cookie_key_is_refused_with_the_fix() -> None:
+    with pytest.raises(ConfigError, match="AUTH_COOKIE_KEY is shorter than 32 characters.*token_hex"):
+        load_config({"AUTH_COOKIE_KEY": "c" * 31})
 
 
 @pytest.mark.parametrize(("env", "message"), [
