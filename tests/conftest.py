@@ -77,3 +77,27 @@ def monitor(env: dict[str, str], clock: FakeClock) -> Iterator[Monitor]:
     m = open_monitor(load_config(env), clock=clock)
     yield m
     m.close()
+
+
+@pytest.fixture(scope="session")
+def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Ten days of simulated history through the real cycle, built once (see tests/support/seeded.py)."""
+    from tests.support import seeded
+
+    secret_scan.register(seeded.ADMIN_PASSWORD, seeded.ANALYST_PASSWORD, seeded.DB_KEY, seeded.COOKIE_KEY)
+    import monitoring.auth
+
+    monitoring.auth.BCRYPT_ROUNDS = 4  # session-scoped: the autouse fixture is per test
+    template = tmp_path_factory.mktemp("seeded") / "data"
+    seeded.build(template)
+    return template
+
+
+@pytest.fixture
+def seeded_monitor(seeded_template: Path, tmp_path: Path) -> Iterator[Monitor]:
+    """A private copy of the seeded store, opened at the seed's clock."""
+    from tests.support import seeded
+
+    monitor = seeded.open_copy(seeded_template, tmp_path / "seeded", FakeClock(seeded.NOW))
+    yield monitor
+    monitor.close()

@@ -10,31 +10,17 @@ from streamlit.testing.v1 import AppTest
 
 from monitoring import context
 from monitoring.context import Monitor
-from tests.support import secret_scan, seeded
-from tests.support.clock import FakeClock
+from tests.support import seeded
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = ("pages/alerts.py", "pages/history.py", "pages/drift.py", "pages/metrics.py", "pages/settings.py")
 
 
-@pytest.fixture(scope="session")
-def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    secret_scan.register(seeded.ADMIN_PASSWORD, seeded.ANALYST_PASSWORD, seeded.DB_KEY, seeded.COOKIE_KEY)
-    import monitoring.auth
-
-    monitoring.auth.BCRYPT_ROUNDS = 4  # session-scoped: the autouse fixture is per test
-    template = tmp_path_factory.mktemp("seeded") / "data"
-    seeded.build(template)
-    return template
-
-
 @pytest.fixture
-def page_monitor(seeded_template: Path, tmp_path: Path) -> Iterator[Monitor]:
-    monitor = seeded.open_copy(seeded_template, tmp_path / "data", FakeClock(seeded.NOW))
-    context.set_current(monitor)
-    yield monitor
+def page_monitor(seeded_monitor: Monitor) -> Iterator[Monitor]:
+    context.set_current(seeded_monitor)
+    yield seeded_monitor
     context.set_current(None)
-    monitor.close()
 
 
 # AppTest re-enables Streamlit's legacy pages/ discovery on every run when the main script
