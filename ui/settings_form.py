@@ -12,10 +12,14 @@ from typing import Any
 
 import streamlit as st
 
+from monitoring.drift.registry import REGISTRY
 from monitoring.errors import ValidationError
 from monitoring.settings import Spec
 
 JSON_KINDS = ("mapping", "ranges", "thresholds")
+METHODS_HELP = " Methods: " + "; ".join(
+    f"{m.name} ({m.display_name}, {'drift above' if m.higher_means_drift else 'p-value, drift below'})"
+    for m in REGISTRY) + ". The drift page shows each calibrated threshold."
 
 
 def shown(spec: Spec, value: Any) -> str:
@@ -48,8 +52,9 @@ def widget(spec: Spec, value: Any) -> Any:
         return st.text_input(spec.label, value=", ".join(value), key=key,
                              help=(spec.help + " " if spec.help else "") + "Comma-separated.")
     if spec.kind in JSON_KINDS:
+        extra = METHODS_HELP if spec.kind == "thresholds" else ""
         return st.text_area(spec.label, value=json.dumps(value, indent=1, sort_keys=True), key=key,
-                            help=(spec.help + " " if spec.help else "") + "JSON.", height=120)
+                            help=(spec.help + " " if spec.help else "") + "JSON." + extra, height=120)
     if spec.secret:
         return st.text_input(spec.label, value="", type="password", key=key,
                              placeholder="configured: type to replace" if value else "not set",
