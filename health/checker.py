@@ -68,10 +68,12 @@ class HealthChecker:
 
     def __init__(self, monitor: Monitor, *, scheduler_alive: Callable[[], bool | None] = lambda: None,
                  breaker_state: Callable[[], str | None] = lambda: None,
-                 limits: Limits = Limits(), clock: Callable[[], datetime] | None = None) -> None:
+                 limits: Limits = Limits(), clock: Callable[[], datetime] | None = None,
+                 telemetry: Callable[[], dict[str, Any] | None] = lambda: None) -> None:
         self.monitor = monitor
         self.scheduler_alive = scheduler_alive
         self.breaker_state = breaker_state
+        self.telemetry = telemetry
         self.limits = limits
         self.clock = clock or monitor.clock
 
@@ -164,7 +166,14 @@ class HealthChecker:
         return Check("resources", HEALTHY, "memory and disk are fine", data)
 
     def _telemetry(self, now: datetime) -> Check:
+        """Reported, never graded: an unreachable telemetry endpoint does not make us unhealthy."""
         configured = self.monitor.config.appinsights_connection_string is not None
-        return Check("telemetry", HEALTHY,
-                     "Application Insights configured" if configured else "Application Insights off",
-                     {"configured": configured})
+        stats = self.telemetry() or {}
+        data = {"configured": configured, **{k: stats[k] for k in (
+            "queued", "dropped", "sent", "consecutive_failures") if k in stats}}
+        detail = "Application Insights configured" if configured else "Application Insights off"
+        if stats.get("failing_since"):
+            detail += f"; sends failing since {iso(_from_epoch(stats['failing_since']))}"
+        if stats.get("dropped"):
+            detail += f"; {stats['dropped']} item(s) dropped"
+        return Check("telemetry", HEALTHY, detail, data)

@@ -30,6 +30,7 @@ class HealthService:
         self._taken_at = 0.0
         self._refreshing = False
         self._last_probe: tuple[float, Check] | None = None
+        self._probe_lock = threading.Lock()  # one probe at a time: concurrent askers share it
 
     def fresh(self) -> HealthStatus:
         status = self.checker.check()
@@ -59,13 +60,14 @@ class HealthService:
         """Call the scoring endpoint at most once per ``probe_every`` seconds."""
         if self.probe_fn is None:
             return None
-        with self._lock:
-            last = self._last_probe
+        with self._probe_lock:
+            with self._lock:
+                last = self._last_probe
             if last and self.monotonic() - last[0] < self.probe_every:
                 cached = last[1]
                 return Check(cached.name, cached.status, cached.detail + " (cached; rate-limited)",
                              cached.data)
-        check = self.probe_fn()
-        with self._lock:
-            self._last_probe = (self.monotonic(), check)
-        return check
+            check = self.probe_fn()
+            with self._lock:
+                self._last_probe = (self.monotonic(), check)
+            return check

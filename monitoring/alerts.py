@@ -15,9 +15,11 @@ from dataclasses import field as _field
 from datetime import datetime, timedelta
 from typing import Any
 
+from monitoring import events
 from monitoring.actors import Actor, require_user
 from monitoring.drift.episodes import Episode, step
 from monitoring.errors import ValidationError
+from monitoring.notify.policy import enqueue_changes
 from monitoring.store import Alert, AlertEvent, Alerts, Connection, Store
 from monitoring.timeutil import to_ms, utcnow
 
@@ -67,6 +69,8 @@ def apply_signals(conn: Connection, signals: Iterable[Signal], at: int,
 
     The decision is ``monitoring.drift.episodes.step``, the same state machine the
     detector's own tests and replays use; this function only persists its outcome.
+    Notifications for the changes go into the outbox on the same connection, so they
+    commit (or roll back) with the alerts themselves.
     """
     repo = Alerts(conn)
     changes = Changes()
@@ -98,6 +102,7 @@ def apply_signals(conn: Connection, signals: Iterable[Signal], at: int,
             repo.add_event(current.id, at, "system", "auto_resolved",
                            details={"clean_checks": event.episode.clean_streak})
             changes.resolved.append(_must(repo.get(current.id)))
+    enqueue_changes(conn, changes, at)
     return changes
 
 
@@ -129,7 +134,9 @@ class AlertService:
                 raise ValidationError(f"alert {alert_id} is already resolved")
             apply(repo, alert, now)
             repo.add_event(alert_id, now, actor.username, action, comment, details)
-            return _must(repo.get(alert_id))
+            updated = _must(repo.get(alert_id))
+        events.emit(f"alert_{action}", events.alert_properties(updated, actor.username))
+        return updated
 
     def acknowledge(self, actor: Actor, alert_id: int, comment: str | None = None) -> Alert:
         return self._act(actor, alert_id, "acknowledged", comment,

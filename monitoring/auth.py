@@ -18,9 +18,10 @@ from datetime import datetime, timedelta
 
 import bcrypt
 
+from monitoring import events
 from monitoring.actors import ADMIN, ANALYST, Actor, require_admin
 from monitoring.errors import ValidationError
-from monitoring.store import Audit, Store, User, Users
+from monitoring.store import Audit, RuntimeState, Store, User, Users
 from monitoring.timeutil import from_ms, iso, to_ms, utcnow
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,8 @@ log = logging.getLogger(__name__)
 USERNAME = re.compile(r"^[a-z][a-z0-9_.-]{1,31}$")
 MIN_PASSWORD = 8
 BCRYPT_ROUNDS = 12
+REVOKED_KEY = "revoked_cookies"
+MAX_REVOKED = 10_000
 _DUMMY_HASH = bcrypt.hashpw(b"not-a-password", bcrypt.gensalt(4)).decode()
 
 
@@ -170,10 +173,14 @@ class UserService:
         user = self.get(name) if USERNAME.match(name) else None
         if user is None:
             verify_password(password or "", _DUMMY_HASH)  # same cost as a real check
+            # No name: what was typed as a username is sometimes the password.
+            events.emit(events.LOGIN_FAILED, {"reason": "unknown_user"})
             return LoginResult(False, "Username or password is incorrect.")
         if user.locked_until and user.locked_until > now:
+            events.emit(events.LOGIN_FAILED, {"reason": "locked", "user": name})
             return self._locked(user, user.locked_until)
         if user.disabled:
+            events.emit(events.LOGIN_FAILED, {"reason": "disabled", "user": name})
             return LoginResult(False, "This account is disabled; ask an admin.")
         if not verify_password(password or "", user.password_hash):
             until = now + int(self.lockout_minutes * 60_000)
@@ -181,8 +188,13 @@ class UserService:
                 Users(conn).record_failure(name, self.max_attempts, until, now)
                 fresh = Users(conn).get(name)
             log.warning("login failed", extra={"user": name})
+            attempts = {"failed_attempts": fresh.failed_attempts if fresh else None}
+            events.emit(events.LOGIN_FAILED, {"reason": "bad_password", "user": name}, attempts)
             if fresh and fresh.locked_until and fresh.locked_until > now:
                 log.warning("account locked", extra={"user": name})
+                events.emit(events.ACCOUNT_LOCKED, {"user": name,
+                                                    "locked_until": iso(from_ms(fresh.locked_until))},
+                            attempts)
                 return self._locked(fresh, fresh.locked_until)
             return LoginResult(False, "Username or password is incorrect.")
         with self.store.transaction() as conn:
@@ -197,8 +209,12 @@ class UserService:
                            "admin to unlock it.", user, until)
 
     def session_ok(self, username: str, session_version: int | None = None,
-                   issued_at: datetime | None = None) -> User | None:
-        """The user if a session (or a cookie issued at ``issued_at``) is still valid."""
+                   issued_at: datetime | None = None, expires_at: float | None = None) -> User | None:
+        """The user if a session (or a cookie issued at ``issued_at``) is still valid.
+
+        ``expires_at`` identifies one login cookie (its JWT expiry, epoch seconds): a cookie
+        logged out of is refused even if someone kept a copy of it.
+        """
         user = self.get(username) if username else None
         if user is None or user.disabled:
             return None
@@ -206,7 +222,21 @@ class UserService:
             return None
         if issued_at is not None and to_ms(issued_at) < user.sessions_valid_from:
             return None
+        if expires_at is not None and [user.username, float(expires_at)] in self._revoked():
+            return None
         return user
+
+    def _revoked(self) -> list[list]:
+        with self.store.read() as conn:
+            return RuntimeState(conn).get(REVOKED_KEY) or []
+
+    def revoke_cookie(self, username: str, expires_at: float) -> None:
+        """Logout: this cookie never logs in again (kept until it would have expired anyway)."""
+        now = self._now()
+        with self.store.transaction() as conn:
+            state = RuntimeState(conn)
+            kept = [r for r in state.get(REVOKED_KEY) or [] if r[1] * 1000 > now]
+            state.put(REVOKED_KEY, [*kept, [username.lower(), float(expires_at)]][-MAX_REVOKED:], now)
 
     def lockout_window(self) -> timedelta:
         return timedelta(minutes=self.lockout_minutes)

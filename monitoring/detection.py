@@ -15,13 +15,14 @@ import logging
 import threading
 import time
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 
+from monitoring import events
 from monitoring.alerts import Changes, Signal, apply_signals, drift_fingerprint
 from monitoring.context import Monitor
 from monitoring.drift import (
@@ -32,12 +33,13 @@ from monitoring.drift import (
     ReferenceModel,
     fit_reference,
     group_pulls,
+    initial_state,
     reference_readiness,
     retarget,
     update,
 )
 from monitoring.errors import ValidationError
-from monitoring.store import DriftStore, Metrics, Predictions, ReferenceRecord
+from monitoring.store import Connection, DriftStore, Metrics, Predictions, ReferenceRecord
 from monitoring.timeutil import from_ms, to_ms
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,14 @@ def drift_config(settings: Mapping[str, Any]) -> DriftConfig:
         resolve_after_clean_checks=int(settings["resolve_after_clean_checks"]),
         threshold_overrides=dict(settings["threshold_overrides"]),
     )
+
+
+DISPLAY_QUANTILES = 1001
+
+
+def display_summary(values: np.ndarray) -> dict[str, Any]:
+    """Value quantiles of the reference rows, kept with it so pages never re-read those rows."""
+    return {"quantiles": np.quantile(values, np.linspace(0.0, 1.0, DISPLAY_QUANTILES)).tolist()}
 
 
 def reference_rng(field: str, start_ms: int) -> np.random.Generator:
@@ -116,17 +126,30 @@ class DriftService:
                                     "first rows (default reference)"), None
 
     def store_reference(self, field: str, times: np.ndarray, keys: np.ndarray, values: np.ndarray,
-                        config: DriftConfig, actor: str, now: datetime, note: str) -> ReferenceRecord:
+                        config: DriftConfig, actor: str, now: datetime, note: str,
+                        also: Callable[[Connection, ReferenceRecord], None] | None = None) -> ReferenceRecord:
+        """Fit, then store the new active version; ``also`` writes more in the same transaction.
+
+        Detection carries on after the last pull it checked (or the previous reference's
+        end): a reference fitted on an older range never replays the pulls since then.
+        """
         start, end = int(times.min()), int(times.max())
         started = time.perf_counter()
         model = fit_reference(times / 1000.0, values, config, reference_rng(field, start),
                               pull_ids=keys, field=field)
         fit_ms = (time.perf_counter() - started) * 1000
         with self.monitor.store.transaction() as conn:
-            record = DriftStore(conn).add_reference(
+            drift = DriftStore(conn)
+            progress = _progress(drift, field)
+            record = drift.add_reference(
                 field, to_ms(now), actor, start, end, int(values.size),
-                ",".join(self.monitor.analysis_sources), model.to_dict(), note)
+                ",".join(self.monitor.analysis_sources),
+                {**model.to_dict(), "display": display_summary(values)}, note)
+            if progress is not None:
+                drift.put_state(field, record.id, max(progress, end), initial_state(model).to_dict())
             Metrics(conn).add(to_ms(now), "reference_fit_ms", fit_ms, field)
+            if also is not None:
+                also(conn, record)
         log.info("froze drift reference v%d for %s", record.version, field,
                  extra={"rows": int(values.size), "fit_ms": round(fit_ms)})
         return record
@@ -147,9 +170,10 @@ class DriftService:
                 changes.escalated += field_changes.escalated
                 changes.resolved += field_changes.resolved
                 if field_checks:
+                    elapsed_ms = (time.perf_counter() - started) * 1000
                     with self.monitor.store.transaction() as conn:
-                        Metrics(conn).add(to_ms(now), "drift_check_ms",
-                                          (time.perf_counter() - started) * 1000, field)
+                        Metrics(conn).add(to_ms(now), "drift_check_ms", elapsed_ms, field)
+                    _emit_check(field, field_checks, elapsed_ms)
         return checks, changes
 
     def _skip(self, field: str, now: datetime, reason: str) -> FieldCheck:
@@ -175,7 +199,12 @@ class DriftService:
         reference_id, reference_end = active
         model = self.model(reference_id, config)
         state = DetectorState.from_dict(saved[2]) if saved and saved[0] == reference_id else None
-        through = saved[1] if saved and saved[0] == reference_id else reference_end
+        if saved is None:
+            through = reference_end
+        elif saved[0] == reference_id:
+            through = saved[1]
+        else:  # a re-baseline committed while a cycle ran: carry on after both, re-check nothing
+            through = max(saved[1], reference_end)
         rows = self._rows(field, through + 1, to_ms(now) + 1)
         if rows.values.size == 0:
             return [], Changes()
@@ -218,3 +247,22 @@ class DriftService:
                 f"{KIND_TITLES.get(verdict.kind, verdict.kind)}: {check.field}", check.field,
                 {"methods": list(verdict.methods), "at": from_ms(int(check.at * 1000)).isoformat()}))
         return out
+
+
+def _emit_check(field: str, checks: list[FieldCheck], elapsed_ms: float) -> None:
+    """One ``drift_check`` event per field and cycle: the latest verdict and how many pulls."""
+    last = checks[-1]
+    drifted = [c for c in checks if c.drifted]
+    events.emit(events.DRIFT_CHECK, {
+        "field": field, "status": last.status, "drifted": bool(drifted),
+        "severity": drifted[-1].severity if drifted else None, "reason": last.reason}, {
+        "duration_ms": elapsed_ms, "pulls": len(checks), "drifted_pulls": len(drifted)})
+
+
+def _progress(drift: DriftStore, field: str) -> int | None:
+    """How far detection of ``field`` got (epoch ms): its state, else its reference's end."""
+    saved = drift.state(field)
+    if saved is not None:
+        return saved[1]
+    active = drift.active_reference_id(field)
+    return active[1] if active is not None else None

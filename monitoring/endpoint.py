@@ -11,10 +11,12 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from ml_client import (
     BreakerOpenError,
@@ -24,6 +26,7 @@ from ml_client import (
     ScoringClient,
     identity_mapping,
 )
+from monitoring import events
 from monitoring.errors import EndpointError
 from monitoring.sources import Fetched
 
@@ -87,6 +90,15 @@ class EndpointSource:
         return self._breaker.snapshot() if self._breaker else None
 
     def fetch(self, slot: datetime) -> Fetched:
+        started = time.perf_counter()
+        fetched = self._fetch()
+        if fetched.attempts:  # 0: nothing was sent (breaker open, no credential)
+            emit_scoring_call(self.base.scoring_uri, "pull", (time.perf_counter() - started) * 1000,
+                              ok=fetched.ok, status=fetched.http_status, attempts=fetched.attempts,
+                              rows=len(fetched.items), deployment=fetched.extra.get("deployment"))
+        return fetched
+
+    def _fetch(self) -> Fetched:
         try:
             client = self.client()
             result = client.score()
@@ -105,3 +117,17 @@ class EndpointSource:
                        attempts=result.attempts, http_status=result.status,
                        breaker_state=self.breaker_state(),
                        extra={"request_id": result.request_id, "deployment": result.deployment})
+
+
+def emit_scoring_call(uri: str, purpose: str, duration_ms: float, *, ok: bool, status: int | None,
+                      attempts: int, rows: int = 0, deployment: str | None = None,
+                      error_type: str | None = None) -> None:
+    """The ``scoring_call`` event (a dependency in App Insights): host and path, never the query."""
+    parts = urlsplit(uri)
+    target = f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
+    events.emit(events.SCORING_CALL, {
+        "purpose": purpose, "method": "POST", "scheme": parts.scheme, "target": target,
+        "path": parts.path or "/", "success": ok,
+        "result_code": str(status) if status else (error_type or "no_response"),
+        "error_type": error_type, "deployment": deployment},
+        {"duration_ms": duration_ms, "attempts": attempts, "rows": rows})

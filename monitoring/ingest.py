@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from monitoring import events
 from monitoring.context import Monitor
 from monitoring.errors import ValidationError
 from monitoring.sources import Fetched, MockSource, Source
@@ -109,4 +110,11 @@ def store_pull(monitor: Monitor, fetched: Fetched, slot: datetime, started: date
         level = logging.DEBUG if kind in ("backfill", "replay") else logging.INFO
         log.log(level, "pull %s for slot %s", outcome, slot_label,
                 extra={"rows_stored": stored, "rows_rejected": quarantined, "source": fetched.source})
+    events.emit(events.PULL, {
+        "kind": kind, "source": fetched.source, "outcome": outcome, "slot": slot_label,
+        "pull_id": pull_id, "http_status": fetched.http_status, "breaker_state": fetched.breaker_state,
+        "fallback": bool(fetched.extra.get("fallback")), "error": error and error[:500]}, {
+        "latency_ms": fetched.latency_ms if fetched.source != "import" else None,
+        "rows_received": len(fetched.items), "rows_stored": stored, "rows_rejected": quarantined,
+        "attempts": fetched.attempts})
     return PullResult(pull_id, outcome, fetched.source, len(fetched.items), stored, quarantined, error)

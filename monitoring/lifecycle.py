@@ -20,15 +20,19 @@ from health.checker import UNHEALTHY, Check, HealthChecker, HealthStatus
 from health.service import HealthService
 from monitoring.context import Monitor, open_monitor, set_current
 from monitoring.errors import ConfigError, MonitoringError, StoreError, WrongKeyError
+from monitoring.mock import MockProfile
 from monitoring.pipeline import Pipeline
+from monitoring.retention import Retention
 from monitoring.scheduler import PullScheduler, slot_start
 from monitoring.sources import MockSource, Source
 from monitoring.store import Predictions
-from monitoring.timeutil import utcnow
+from monitoring.timeutil import to_ms, utcnow
+from monitoring.views.common import TIMINGS
 
 log = logging.getLogger(__name__)
 
-BACKFILL_DAYS = 7
+BACKFILL_DAYS = 10  # a week freezes the reference; the rest shows checks at once
+DEMO_INCIDENT_HOURS = 30
 RETRY_OPEN_SECONDS = 30.0
 _running: Background | Waiting | None = None
 
@@ -72,23 +76,35 @@ def build_source(monitor: Monitor) -> Source:
 
 def build_pipeline(monitor: Monitor, source: Source | None = None) -> Pipeline:
     from monitoring.detection import DriftService
+    from monitoring.notify.delivery import deliver_now
 
     source = source or build_source(monitor)
     breaker: Callable[[], str | None] = getattr(source, "breaker_state", lambda: None)
-    return Pipeline(monitor, source, detector=DriftService(monitor), breaker_state=breaker)
+    # Without a scheduler (run-once), notifications go out inline; _start_with defers them.
+    return Pipeline(monitor, source, detector=DriftService(monitor), breaker_state=breaker,
+                    on_changes=lambda _changes: deliver_now(monitor),
+                    maintenance=Retention(monitor))
 
 
 def backfill(monitor: Monitor, pipeline: Pipeline, now: datetime, days: int = BACKFILL_DAYS) -> int:
-    """Demo mode's first start: a week of simulated pulls through the real cycle."""
+    """Demo mode's first start: simulated pulls through the real cycle, with a short incident.
+
+    The last ``DEMO_INCIDENT_HOURS`` of the backfill simulate a drop in model confidence,
+    so a new user sees the detector catch a change and the alert workflow at once; the
+    live simulated pulls after it are normal again, so the alert later resolves itself.
+    """
     with monitor.store.read() as conn:
         if Predictions(conn).count(["mock"]) > 0:
             return 0
     interval = timedelta(minutes=int(monitor.settings.effective()["pull_interval_minutes"]))
     current = slot_start(now, interval)
     slot = current - timedelta(days=days)
+    incident = (to_ms(current - timedelta(hours=DEMO_INCIDENT_HOURS)), to_ms(current))
+    demo = Pipeline(monitor, MockSource(MockProfile(incident=incident)), detector=pipeline.detector,
+                    breaker_state=pipeline.breaker_state)
     cycles = 0
     while slot < current and not monitor.stopping.is_set():
-        pipeline.run_cycle(slot, "backfill")
+        demo.run_cycle(slot, "backfill")
         slot += interval
         cycles += 1
     log.info("backfilled %d simulated pulls so the dashboard has history", cycles)
@@ -169,14 +185,47 @@ def start(monitor: Monitor | None = None) -> Background | Waiting:
     return _running
 
 
+TIMINGS_JOB_ID = "page-timings"
+NOTIFY_JOB_ID = "notify-deliver"
+NOTIFY_EVERY_SECONDS = 60
+
+
+def _wire_notifications(background: Background) -> None:
+    """Deliver the outbox every minute (and at start: rows a crash left), and right after a
+    cycle that changed alerts, on the scheduler's pool so a slow webhook never holds a cycle."""
+    from monitoring.notify.delivery import Delivery
+
+    delivery = Delivery(background.monitor)
+    scheduler = background.scheduler
+    # Two instances may overlap (a wake during a pass): claims keep them off each other's rows.
+    scheduler.add_periodic(NOTIFY_JOB_ID, delivery.run, NOTIFY_EVERY_SECONDS,
+                           name="notification delivery", max_instances=2)
+    background.pipeline.on_changes = lambda _changes: scheduler.wake(NOTIFY_JOB_ID)
+    background.extras["delivery"] = delivery
+    background.extras.setdefault("closers", []).append(delivery.close)
+
+
 def _start_with(monitor: Monitor) -> Background:
     """Start the background work around an open monitor."""
+    from health.probe import EndpointProbe
+    from monitoring.appinsights import start_telemetry
+
+    telemetry = start_telemetry(monitor.config)  # first: a malformed connection string stops here
     set_current(monitor)
     pipeline = build_pipeline(monitor)
     scheduler = PullScheduler(monitor, pipeline)
     checker = HealthChecker(monitor, scheduler_alive=lambda: scheduler.running,
-                            breaker_state=pipeline.breaker_state)
-    background = Background(monitor, pipeline, scheduler, HealthService(checker))
+                            breaker_state=pipeline.breaker_state,
+                            telemetry=telemetry.stats if telemetry else lambda: None)
+    background = Background(monitor, pipeline, scheduler,
+                            HealthService(checker, probe=EndpointProbe(monitor)))
+    _wire_notifications(background)
+    # Pages only buffer their query timings (never waiting on the write lock); written here.
+    scheduler.add_periodic(TIMINGS_JOB_ID, lambda: TIMINGS.flush(monitor.store), 60,
+                           name="page timings")
+    if telemetry is not None:  # closed last, after the last cycle and deliveries: bounded flush
+        background.extras["telemetry"] = telemetry
+        background.extras.setdefault("closers", []).append(telemetry.close)
     prepare = (lambda: backfill(monitor, pipeline, monitor.clock())) if monitor.config.demo_mode else None
     scheduler.start(run_now=True, prepare=prepare)
     log.info("background work started", extra={"demo_mode": monitor.config.demo_mode})

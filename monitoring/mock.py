@@ -32,6 +32,10 @@ class MockProfile:
     savings_share: float = 0.24
     savings_sd: float = 9.0
     seed: int = 20_260_105
+    # Demo story: between these epoch-ms times the model grows less confident (beta(9, 4)
+    # instead of beta(18, 4): mean 0.69 instead of 0.82), so a first demo start shows a real
+    # detected alert. None outside the demo backfill.
+    incident: tuple[int, int] | None = None
 
 
 def mock_rows(slot: datetime, profile: MockProfile = MockProfile(),
@@ -48,7 +52,8 @@ def mock_rows(slot: datetime, profile: MockProfile = MockProfile(),
     archived = np.maximum(level + rng.normal(0.0, profile.archived_sd, n), 0.0)
     savings = np.maximum(profile.savings_share * archived + rng.normal(0.0, profile.savings_sd, n),
                          0.0)
-    confidence = rng.beta(18.0, 4.0, n)
+    in_incident = profile.incident is not None and profile.incident[0] <= to_ms(slot) < profile.incident[1]
+    confidence = rng.beta(9.0 if in_incident else 18.0, 4.0, n)
     return [{"archived_gb_predicted": round(float(a), 4),
              "savings_gb_predicted": round(float(s), 4),
              "confidence_interval": round(float(c), 4),

@@ -16,10 +16,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from monitoring import events
 from monitoring.alerts import Changes, Signal, apply_signals, ops_fingerprint
 from monitoring.context import Monitor
 from monitoring.errors import MonitoringError
 from monitoring.ingest import PullResult, fetch_with_fallback, store_pull
+from monitoring.notify.policy import cycle_scope
 from monitoring.scheduler import slot_start
 from monitoring.sources import MockSource, Source
 from monitoring.store import Metrics, Pulls, RuntimeState
@@ -51,13 +53,15 @@ class Pipeline:
     def __init__(self, monitor: Monitor, source: Source, *, detector: Detector | None = None,
                  fallback: MockSource | None = None,
                  breaker_state: Callable[[], str | None] = lambda: None,
-                 on_changes: Callable[[Changes], None] | None = None) -> None:
+                 on_changes: Callable[[Changes], None] | None = None,
+                 maintenance: Callable[[datetime, str], Any] | None = None) -> None:
         self.monitor = monitor
         self.source = source
         self.detector = detector
         self.fallback = fallback or MockSource()
         self.breaker_state = breaker_state
         self.on_changes = on_changes
+        self.maintenance = maintenance  # e.g. retention, run after the cycle is recorded
 
     def run_cycle(self, now: datetime, kind: str = "scheduled") -> CycleReport:
         """Run every step for the slot containing ``now``; never raises for a failed step."""
@@ -66,7 +70,8 @@ class Pipeline:
         interval = timedelta(minutes=int(settings["pull_interval_minutes"]))
         slot = slot_start(now, interval) if kind != "replay" else now
         report = CycleReport(new_id(), slot)
-        with log_context(cycle_id=report.cycle_id):
+        with (log_context(cycle_id=report.cycle_id, cycle_kind=kind),
+              cycle_scope(kind, self.monitor.config.demo_mode)):
             previous = self._previous_cycle_at()
             try:
                 fetched = fetch_with_fallback(self.source, slot, bool(settings["mock_fallback"]),
@@ -76,12 +81,14 @@ class Pipeline:
             except MonitoringError as exc:
                 report.errors.append(f"store: {exc}")
                 log.error("could not store the pull for %s: %s", iso(slot), exc)
+                events.emit(events.CYCLE_STEP_FAILED, {"step": "store"}, error=exc)
             if self.detector is not None:
                 try:
                     report.checks, report.changes = self.detector.run(now, settings)
                 except MonitoringError as exc:
                     report.errors.append(f"detect: {exc}")
                     log.error("drift detection failed; it will catch up next cycle: %s", exc)
+                    events.emit(events.CYCLE_STEP_FAILED, {"step": "detect"}, error=exc)
             try:
                 ops = self._ops_signals(now, previous, interval, settings, kind)
                 if ops:
@@ -94,12 +101,34 @@ class Pipeline:
             except MonitoringError as exc:
                 report.errors.append(f"alerts: {exc}")
                 log.error("operational alerts failed: %s", exc)
+                events.emit(events.CYCLE_STEP_FAILED, {"step": "alerts"}, error=exc)
             report.duration_ms = (time.perf_counter() - started) * 1000
             self._finish(now, report)
+            self._after(now, kind, report)
         if self.on_changes and (report.changes.opened or report.changes.escalated
                                 or report.changes.resolved):
             self.on_changes(report.changes)
         return report
+
+    def _after(self, now: datetime, kind: str, report: CycleReport) -> None:
+        """Tell subscribers what the cycle did, then run maintenance (never raises)."""
+        pull = report.pull
+        events.emit(events.CYCLE, {
+            "slot": iso(report.slot), "outcome": pull.outcome if pull else "error",
+            "source": pull.source if pull else None, "errors": len(report.errors)}, {
+            "duration_ms": report.duration_ms, "rows_stored": pull.rows_stored if pull else 0,
+            "rows_rejected": pull.rows_rejected if pull else 0, "checks": len(report.checks),
+            "alerts_opened": len(report.changes.opened),
+            "alerts_escalated": len(report.changes.escalated),
+            "alerts_resolved": len(report.changes.resolved)})
+        events.emit_alert_changes(report.changes)
+        if self.maintenance is not None:
+            try:
+                self.maintenance(now, kind)
+            except MonitoringError as exc:
+                log.error("maintenance after the cycle failed; it retries next cycle: %s", exc)
+            except Exception:  # noqa: BLE001 - housekeeping must not fail a cycle that succeeded
+                log.exception("maintenance after the cycle crashed; it retries next cycle")
 
     def _previous_cycle_at(self) -> datetime | None:
         try:
@@ -146,5 +175,8 @@ class Pipeline:
                     "errors": report.errors}, at)
                 Metrics(conn).add(at, "cycle_ms", report.duration_ms,
                                   "error" if report.errors else "ok")
+                Metrics(conn).add(at, "cycle_rows_stored",  # throughput: rows per cycle
+                                  float(report.pull.rows_stored if report.pull else 0),
+                                  report.pull.source if report.pull else "")
         except MonitoringError as exc:
             log.error("could not record the cycle: %s", exc)

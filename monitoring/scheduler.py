@@ -18,6 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -66,6 +67,11 @@ class PullScheduler:
         self._scheduler: BackgroundScheduler | None = None
         self._interval = self._configured_interval()
         self._lock = threading.Lock()
+        self._periodic: dict[str, tuple[Callable[[], Any], float, str, int]] = {}
+        # wake() vs stop(): APScheduler's shutdown(wait=True) holds its job store lock while it
+        # joins running jobs, so a job calling modify_job then would deadlock the shutdown.
+        self._wake_lock = threading.Lock()
+        self._closing = False
 
     def _configured_interval(self) -> timedelta:
         return timedelta(minutes=int(self.monitor.settings.effective()["pull_interval_minutes"]))
@@ -146,6 +152,41 @@ class PullScheduler:
         except MonitoringError as exc:
             log.error("could not read the pull interval: %s", exc)
 
+    # -- other periodic work (e.g. notification delivery) ---------------------------------------
+    def add_periodic(self, job_id: str, func: Callable[[], Any], seconds: float, *, name: str,
+                     max_instances: int = 1) -> None:
+        """Run ``func`` every ``seconds`` (and once at start) on this scheduler's thread pool.
+
+        Not lease-bound: such work must be safe to run in every instance at once.
+        """
+        self._periodic[job_id] = (func, seconds, name, max_instances)
+        if self._scheduler is not None:
+            self._add_periodic(self._scheduler, job_id)
+
+    def _add_periodic(self, scheduler: BackgroundScheduler, job_id: str) -> None:
+        func, seconds, name, max_instances = self._periodic[job_id]
+
+        def job() -> None:
+            try:
+                func()
+            except Exception:  # noqa: BLE001 - a job must never kill the scheduler
+                log.exception("%s crashed; it runs again at its next interval", name)
+
+        scheduler.add_job(job, IntervalTrigger(seconds=seconds, timezone=UTC), id=job_id, name=name,
+                          replace_existing=True, max_instances=max_instances,
+                          next_run_time=datetime.now(UTC))
+
+    def wake(self, job_id: str) -> bool:
+        """Run a periodic job now instead of at its next interval (False when not running)."""
+        with self._wake_lock:
+            if self._scheduler is None or self._closing:
+                return False
+            try:
+                self._scheduler.modify_job(job_id, next_run_time=datetime.now(UTC))
+            except JobLookupError:
+                return False
+            return True
+
     # -- thread -------------------------------------------------------------------------------
     def _first_run(self, prepare: Callable[[], None] | None) -> None:
         """The first job: optional preparation (e.g. the demo backfill), then a pull now."""
@@ -160,12 +201,15 @@ class PullScheduler:
     def start(self, run_now: bool = True, prepare: Callable[[], None] | None = None) -> None:
         if self._scheduler is not None:
             return
+        self._closing = False
         scheduler = BackgroundScheduler(timezone=UTC, job_defaults={
             "coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE_SECONDS})
         scheduler.add_job(self.tick, make_trigger(self._interval), id=JOB_ID, name="pull cycle",
                           replace_existing=True)
         scheduler.add_job(self._watch, IntervalTrigger(seconds=30, timezone=UTC), id=WATCH_ID,
                           name="settings watch", replace_existing=True)
+        for job_id in self._periodic:
+            self._add_periodic(scheduler, job_id)
         if run_now or prepare is not None:
             scheduler.add_job(self._first_run, args=[prepare], id="pull-now", name="first pull",
                               replace_existing=True)
@@ -177,6 +221,8 @@ class PullScheduler:
     def stop(self, wait: bool = True) -> None:
         if self._scheduler is None:
             return
+        with self._wake_lock:  # from here on, a job's wake() is a no-op instead of a deadlock
+            self._closing = True
         self._scheduler.shutdown(wait=wait)
         self._scheduler = None
         log.info("scheduler stopped")

@@ -8,14 +8,17 @@ audit row (who, when, old, new) in one transaction.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from monitoring import events
 from monitoring.actors import Actor, require_admin
 from monitoring.errors import ValidationError
+from monitoring.notify.urls import check_page_url, check_webhook_url, masked, protect
 from monitoring.store import Audit, Settings, Store
 from monitoring.timeutil import to_ms, utcnow
 from monitoring.validation import FIELD_NAME
@@ -162,6 +165,21 @@ SPECS: tuple[Spec, ...] = (
     Spec("lockout_attempts", "Lock after N failed logins", "Users", "int", 5, 1, 100),
     Spec("lockout_minutes", "Lockout (minutes)", "Users", "float", 15.0, 1.0, 1440.0),
     Spec("cookie_expiry_days", "Login cookie lifetime (days)", "Users", "float", 1.0, 0.01, 30.0),
+    Spec("notify_enabled", "Send notifications", "Notifications", "bool", True,
+         help="Off: new alert events are not queued; queued ones wait until it is on again."),
+    Spec("notify_webhook_url", "Webhook URL (JSON)", "Notifications", "secret", "",
+         help="Receives one JSON document per alert event, with an X-Monitor-Delivery id to drop "
+              "duplicates. Write-only; https only.", check=check_webhook_url),
+    Spec("notify_slack_webhook_url", "Slack incoming webhook URL", "Notifications", "secret", "",
+         help="From a Slack app's Incoming Webhooks page. Write-only.", check=check_webhook_url),
+    Spec("notify_teams_webhook_url", "Microsoft Teams webhook URL", "Notifications", "secret", "",
+         help="A Teams Workflows 'post to a channel when a webhook request is received' URL "
+              "(or a legacy incoming webhook). Write-only.", check=check_webhook_url),
+    Spec("notify_max_attempts", "Give up after N delivery attempts", "Notifications", "int", 10, 1, 50,
+         help="Retries back off from 30 s to an hour; 10 attempts cover about 3 hours of outage."),
+    Spec("dashboard_url", "Dashboard address (for links)", "Notifications", "str", "",
+         help="e.g. https://monitor.example.com; notifications link to the alert there.",
+         check=check_page_url),
 )
 SPEC_BY_KEY = {spec.key: spec for spec in SPECS}
 
@@ -180,6 +198,8 @@ def coerce(spec: Spec, value: Any) -> Any:
         if spec.kind in ("str", "secret"):
             if not isinstance(value, str) or len(value) > 2000:
                 raise ValidationError("must be a text of at most 2000 characters")
+            if spec.check is not None:
+                spec.check(value.strip())
             return value.strip()
         if spec.kind == "choice":
             if value not in spec.choices:
@@ -226,7 +246,16 @@ class SettingsService:
                 values[key] = coerce(spec, value)
             except ValidationError:
                 continue
+        for spec in SPECS:
+            if spec.secret and values[spec.key]:
+                protect(values[spec.key])  # configured in any process: never logged in this one
         return values
+
+    def display(self) -> dict[str, Any]:
+        """Effective settings safe to show: secrets (webhook URLs) masked as 'configured (…abcd)'."""
+        values = self.effective()
+        return {key: masked(value) if SPEC_BY_KEY[key].secret else value
+                for key, value in values.items()}
 
     def validate(self, changes: Mapping[str, Any]) -> dict[str, Any]:
         """All changes coerced, or one ValidationError listing every bad setting."""
@@ -248,8 +277,14 @@ class SettingsService:
     def update(self, actor: Actor, changes: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
         """Apply changes as ``actor``; return {key: (old, new)} for what actually changed."""
         require_admin(actor, "change settings")
-        clean = self.validate(changes)
         current = self.effective()
+        # A form that echoes the masked display value back means "keep the secret".
+        changes = {k: v for k, v in changes.items()
+                   if not (k in SPEC_BY_KEY and SPEC_BY_KEY[k].secret and v == masked(current[k]))}
+        clean = self.validate(changes)
+        for key, value in clean.items():
+            if SPEC_BY_KEY[key].secret:
+                protect(value)
         now = to_ms(self.clock())
         changed: dict[str, tuple[Any, Any]] = {}
         with self.store.transaction() as conn:
@@ -263,4 +298,8 @@ class SettingsService:
                 shown_old, shown_new = ("***", "***") if spec.secret else (old, value)
                 audit.add(now, actor.username, "settings.update", key, shown_old, shown_new)
                 changed[key] = (shown_old, shown_new)
+        if changed:  # values as audited: secret kinds are already "***"
+            events.emit(events.SETTINGS_CHANGED, {
+                "actor": actor.username, "keys": ",".join(sorted(changed)),
+                "changes": json.dumps({k: list(v) for k, v in changed.items()}, default=str)[:4000]})
         return changed

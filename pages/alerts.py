@@ -13,7 +13,11 @@ actor = session.actor()
 
 st.title("Alerts")
 counts = queries.alert_counts(monitor)
-view = st.segmented_control("View", list(counts), default="open", key="alerts_view",
+linked = st.query_params.get("alert", "")  # notifications link to /alerts?alert=<id>
+linked_id = int(linked) if linked.isdigit() else None
+linked_alert = queries.alert_detail(monitor, linked_id, ()) if linked_id else None
+start_view = linked_alert.alert.status if linked_alert else "open"
+view = st.segmented_control("View", list(counts), default=start_view, key="alerts_view",
                             format_func=lambda v: f"{v.capitalize()} ({counts[v]})") or "open"
 left, right, snoozed = st.columns([2, 2, 1])
 severities = left.multiselect("Severity", SEVERITIES, default=list(SEVERITIES), key="alerts_severity")
@@ -47,7 +51,9 @@ def alert_list() -> None:
     if not rows:
         return
     by_id = {r["id"]: r for r in rows}
-    chosen = st.selectbox("Alert detail", list(by_id), key="alert_pick",
+    ids = list(by_id)
+    chosen = st.selectbox("Alert detail", ids, key="alert_pick",
+                          index=ids.index(linked_id) if linked_id in by_id else 0,
                           format_func=lambda i: f"#{i} · {by_id[i]['severity']} · {by_id[i]['title']}")
     detail = queries.alert_detail(monitor, chosen, monitor.analysis_sources)
     if detail is None:
@@ -59,7 +65,7 @@ def alert_list() -> None:
     c1.metric("Severity", a.severity)
     c2.metric("Status", a.status)
     c3.metric("Checks flagged", a.occurrences)
-    c4.metric("Opened (UTC)", from_ms(a.opened_at).strftime("%m-%d %H:%M"))
+    c4.metric("Opened (UTC)", widgets.short(from_ms(a.opened_at)))
     if a.details.get("methods"):
         st.caption("Flagged by: " + ", ".join(a.details["methods"]))
     if detail.series:

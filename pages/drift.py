@@ -34,7 +34,7 @@ if ref:
 
 figures = []
 if ref and view.window:
-    dist = queries.distributions(monitor, field, ref.span, view.window, monitor.analysis_sources)
+    dist = queries.distributions(monitor, field, ref, view.window, monitor.analysis_sources)
     if dist:
         figures.append(charts.distributions(dist, field))
 if view.methods:

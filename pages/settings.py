@@ -47,8 +47,8 @@ if not actor.is_admin:
     _audit_log()
     st.stop()
 
-tab_settings, tab_baseline, tab_users, tab_audit = st.tabs(["Thresholds and options", "Baseline", "Users",
-                                                            "Audit log"])
+tab_settings, tab_baseline, tab_users, tab_notify, tab_audit = st.tabs(
+    ["Thresholds and options", "Baseline", "Users", "Notifications", "Audit log"])
 with tab_settings, st.form("settings_form"):
     edited = {}
     for name, specs in groups.items():
@@ -100,6 +100,10 @@ with tab_settings:
                 except MonitoringError as exc:
                     st.error(str(exc))
                 else:
+                    for spec in SPECS:  # a saved secret must not stay in the browser's widget state
+                        if spec.secret:
+                            st.session_state.pop(f"setting_{spec.key}", None)
+                            st.session_state.pop(f"setting_{spec.key}_clear", None)
                     _done("success", "Saved: " + ", ".join(changed) + " (audited).")
 
 with tab_baseline:
@@ -172,6 +176,38 @@ with tab_users:
                 st.error(str(exc))
             else:
                 _done("success", f"{who}: {action} done (audited; their sessions end where needed).")
+
+with tab_notify:
+    from monitoring.notify.service import NotificationService
+
+    notifier = NotificationService(monitor)
+    try:
+        st.write("Alerts at or above the 'Notify at or above' severity go to every configured channel. "
+                 "URLs are write-only: set them under Thresholds and options.")
+        channels = notifier.channels()
+        widgets.table([{"channel": c.label, "URL": c.shown} for c in channels], "", key="notify_channels")
+        cols = st.columns(len(channels))
+        for col, channel in zip(cols, channels, strict=True):
+            if col.button(f"Send a test to {channel.label}", key=f"notify_test_{channel.channel}",
+                          disabled=not channel.configured):
+                try:
+                    result = notifier.send_test(actor, channel.channel)
+                except MonitoringError as exc:
+                    st.error(str(exc))
+                else:
+                    (st.success if result.ok else st.error)(result.message)
+        summary = notifier.outbox(50)
+        st.caption("Outbox: " + (", ".join(f"{k}: {v}" for k, v in sorted(summary.counts.items()))
+                                 or "empty"))
+        widgets.table([{"created": from_ms(r.created_at), "alert": r.alert_id, "event": r.event,
+                        "channel": r.channel, "status": r.status, "attempts": r.attempts,
+                        "delivered": from_ms(r.delivered_at) if r.delivered_at else None,
+                        "last error": r.last_error or ""} for r in summary.recent],
+                      "Nothing has been queued yet.", key="notify_outbox")
+        if summary.counts.get("failed") and st.button("Retry failed notifications", key="notify_retry"):
+            _done("success", f"{notifier.retry_failed(actor)} notification(s) queued again.")
+    finally:
+        notifier.close()
 
 with tab_audit:
     _audit_log()

@@ -26,6 +26,7 @@ COOKIE_NAME = "prediction_monitor_session"
 VERSION_KEY = "pm_session_version"
 LOGOUT_KEY = "pm_logging_out"
 NOTICE_KEY = "pm_login_notice"
+COOKIE_EXP_KEY = "pm_cookie_expires"  # identifies this session's login cookie for revocation
 
 
 def _authenticator(users: list[User], cookie_key: str, expiry_days: float) -> stauth.Authenticate:
@@ -43,7 +44,7 @@ def _actor(user: User) -> Actor:
 
 
 def _forget(notice: str | None) -> None:
-    for key in (ACTOR_KEY, VERSION_KEY):
+    for key in (ACTOR_KEY, VERSION_KEY, COOKIE_EXP_KEY):
         st.session_state.pop(key, None)
     if notice:
         st.session_state[NOTICE_KEY] = notice
@@ -62,6 +63,8 @@ def gate(monitor: Monitor) -> Actor | None:
     auth = _authenticator(service.list(), monitor.cookie_key.reveal(), expiry_days)
     state = st.session_state
     if state.pop(LOGOUT_KEY, False):
+        if state.get("username") and state.get(COOKIE_EXP_KEY):
+            service.revoke_cookie(state["username"], state[COOKIE_EXP_KEY])
         if state.get("authentication_status"):
             auth.logout(location="unrendered")  # clears the library's state, deletes the cookie
         _forget("You are logged out.")
@@ -76,10 +79,12 @@ def gate(monitor: Monitor) -> Actor | None:
         token = auth.cookie_controller.get_cookie()
         if token:
             issued = datetime.fromtimestamp(float(token["exp_date"]), UTC) - timedelta(days=expiry_days)
-            user = service.session_ok(str(token["username"]), issued_at=issued)
+            user = service.session_ok(str(token["username"]), issued_at=issued,
+                                      expires_at=float(token["exp_date"]))
             if user is not None:
                 auth.authentication_controller.login(token=token)
                 state[VERSION_KEY] = user.session_version
+                state[COOKIE_EXP_KEY] = float(token["exp_date"])
                 return _actor(user)
             auth.cookie_controller.delete_cookie()
     return _login_form(service, auth)
@@ -89,9 +94,12 @@ def _login_form(service: UserService, auth: stauth.Authenticate) -> Actor | None
     box = st.empty()
     with box.container():
         st.title("Prediction Monitor")
-        notice = st.session_state.pop(NOTICE_KEY, None)
+        # Kept until the next submit: deleting the cookie reruns the script at once, and a
+        # notice popped on the first run would vanish a moment after it was drawn.
+        notice_slot = st.empty()
+        notice = st.session_state.get(NOTICE_KEY)
         if notice:
-            st.info(notice)
+            notice_slot.info(notice)
         with st.form("login", clear_on_submit=False):
             st.subheader("Log in")
             username = st.text_input("Username", key="login_username", autocomplete="username")
@@ -100,6 +108,8 @@ def _login_form(service: UserService, auth: stauth.Authenticate) -> Actor | None
             submitted = st.form_submit_button("Log in", type="primary")
         if not submitted:
             return None
+        st.session_state.pop(NOTICE_KEY, None)
+        notice_slot.empty()
         result = service.login(username, password)
         if not result.ok or result.user is None:
             st.error(result.message)
@@ -109,4 +119,5 @@ def _login_form(service: UserService, auth: stauth.Authenticate) -> Actor | None
     auth.authentication_controller.login(token={"username": result.user.username})
     st.session_state[VERSION_KEY] = result.user.session_version
     auth.cookie_controller.set_cookie()  # rendered in this run, so the browser stores it
+    st.session_state[COOKIE_EXP_KEY] = auth.cookie_controller.cookie_model.exp_date
     return _actor(result.user)

@@ -26,8 +26,9 @@ def _layout(fig: go.Figure, title: str, y: str = "", height: int = 320, x_is_tim
             ) -> go.Figure:
     fig.update_layout(title=title, height=height, margin={"l": 40, "r": 20, "t": 40, "b": 30},
                       yaxis_title=y, legend={"orientation": "h", "y": -0.2}, hovermode="x unified",
-                      xaxis_title="UTC" if x_is_time else None,
                       template="plotly_white")
+    if x_is_time:  # only then: other charts keep the x title they set themselves
+        fig.update_xaxes(title="UTC")
     return fig
 
 
@@ -94,7 +95,8 @@ def methods(rows: Sequence[MethodRow]) -> go.Figure:
     fig = go.Figure(go.Bar(
         y=[r.display_name for r, _ in shown], x=[min(c, 3.0) for _, c in shown], orientation="h",
         marker_color=[VERDICT[r.verdict] for r, _ in shown],
-        text=[r.verdict for r, _ in shown], textposition="auto",
+        text=[r.verdict for r, _ in shown],
+        textposition=["inside" if c >= 0.5 else "outside" for _, c in shown],  # a 0-length bar too
         hovertemplate="%{y}: %{x:.2f} of threshold<extra></extra>"))
     fig.add_shape(type="line", x0=1, x1=1, y0=0, y1=1, yref="paper",
                   line={"color": "#cf222e", "dash": "dash"})
@@ -137,6 +139,7 @@ def verdicts(history: RunHistory) -> go.Figure:
         fig.add_trace(go.Scatter(x=[t for t, _ in picked], y=[verdict] * len(picked), mode="markers",
                                  marker={"color": color, "size": 7, "symbol": "square"}, name=verdict,
                                  text=[s or "" for _, s in picked]))
+    fig.update_layout(showlegend=False)  # the y axis names the verdicts; a legend would cover the dates
     return _layout(fig, "Drift checks over time", height=220)
 
 

@@ -17,6 +17,7 @@ from monitoring.errors import ValidationError
 from monitoring.settings import Spec
 
 JSON_KINDS = ("mapping", "ranges", "thresholds")
+CLEAR = object()  # a secret the admin asked to remove
 METHODS_HELP = " Methods: " + "; ".join(
     f"{m.name} ({m.display_name}, {'drift above' if m.higher_means_drift else 'p-value, drift below'})"
     for m in REGISTRY) + ". The drift page shows each calibrated threshold."
@@ -56,9 +57,12 @@ def widget(spec: Spec, value: Any) -> Any:
         return st.text_area(spec.label, value=json.dumps(value, indent=1, sort_keys=True), key=key,
                             help=(spec.help + " " if spec.help else "") + "JSON." + extra, height=120)
     if spec.secret:
-        return st.text_input(spec.label, value="", type="password", key=key,
-                             placeholder="configured: type to replace" if value else "not set",
-                             help=(spec.help + " " if spec.help else "") + "Write-only; empty keeps it.")
+        typed = st.text_input(spec.label, value="", type="password", key=key,
+                              placeholder="configured: type to replace" if value else "not set",
+                              help=(spec.help + " " if spec.help else "") + "Write-only; empty keeps it.")
+        if value and st.checkbox(f"Remove the {spec.label}", key=f"{key}_clear"):
+            return CLEAR
+        return typed
     return st.text_input(spec.label, value=str(value), key=key, help=spec.help or None)
 
 
@@ -68,6 +72,9 @@ def changes(specs: list[Spec], edited: dict[str, Any], current: dict[str, Any]) 
     problems = []
     for spec in specs:
         raw = edited[spec.key]
+        if raw is CLEAR:
+            out[spec.key] = ""
+            continue
         if spec.secret and not raw:
             continue
         if spec.kind in JSON_KINDS:

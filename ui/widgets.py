@@ -59,6 +59,9 @@ def table(rows: Sequence[dict[str, Any]], empty: str, height: int | None = None,
         st.caption(empty)
         return
     frame = pd.DataFrame(list(rows))
+    for column in frame.columns:  # UTC times, minutes are enough: keeps tables narrow
+        if isinstance(frame[column].dtype, pd.DatetimeTZDtype):
+            frame[column] = frame[column].dt.strftime("%Y-%m-%d %H:%M")
     st.dataframe(frame, hide_index=True, width="stretch", height=height or "auto", key=key)
 
 

@@ -12,7 +12,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from monitoring.cli import admin, data, users
+from monitoring.cli import admin, baseline, data, users
 from monitoring.errors import MonitoringError
 
 log = logging.getLogger("monitoring.cli")
@@ -26,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     data.register(sub)
     users.register(sub)
     admin.register(sub)
+    baseline.register(sub)
     return parser
 
 

@@ -4,6 +4,7 @@ from monitoring.store.alerts import Alert, AlertEvent, Alerts
 from monitoring.store.connection import Connection, Store
 from monitoring.store.drift import DriftRun, DriftStore, ReferenceRecord
 from monitoring.store.metrics import Metrics
+from monitoring.store.outbox import Outbox, OutboxRow
 from monitoring.store.predictions import Predictions, StoredRow
 from monitoring.store.pulls import PullRecord, Pulls
 from monitoring.store.rejected import Rejected, Rejection
@@ -13,6 +14,6 @@ from monitoring.store.users import User, Users
 
 __all__ = [
     "Alert", "AlertEvent", "Alerts", "Audit", "AuditEntry", "Connection", "DriftRun", "DriftStore",
-    "Metrics", "Predictions", "PullRecord", "Pulls", "ReferenceRecord", "Rejected", "Rejection",
-    "RuntimeState", "Settings", "Store", "StoredRow", "User", "Users",
+    "Metrics", "Outbox", "OutboxRow", "Predictions", "PullRecord", "Pulls", "ReferenceRecord",
+    "Rejected", "Rejection", "RuntimeState", "Settings", "Store", "StoredRow", "User", "Users",
 ]

@@ -139,5 +139,10 @@ class DriftStore:
             (field, start, end, limit)).fetchall()
         return [_run(r) for r in reversed(rows)]
 
-    def delete_runs_before(self, cutoff: int) -> int:
-        return self.conn.execute("DELETE FROM drift_runs WHERE run_at < ?", (cutoff,)).rowcount
+    def delete_runs_before(self, cutoff: int, limit: int | None = None) -> int:
+        """Retention: runs older than ``cutoff``, at most ``limit`` (oldest first) per call."""
+        if limit is None:
+            return self.conn.execute("DELETE FROM drift_runs WHERE run_at < ?", (cutoff,)).rowcount
+        return self.conn.execute(
+            "DELETE FROM drift_runs WHERE id IN (SELECT id FROM drift_runs WHERE run_at < ? "
+            "ORDER BY run_at LIMIT ?)", (cutoff, limit)).rowcount

@@ -35,5 +35,10 @@ class Metrics:
     def names(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT DISTINCT name FROM op_metrics ORDER BY 1")]
 
-    def delete_before(self, cutoff: int) -> int:
-        return self.conn.execute("DELETE FROM op_metrics WHERE at < ?", (cutoff,)).rowcount
+    def delete_before(self, cutoff: int, limit: int | None = None) -> int:
+        """Retention: samples older than ``cutoff``, at most ``limit`` (oldest first) per call."""
+        if limit is None:
+            return self.conn.execute("DELETE FROM op_metrics WHERE at < ?", (cutoff,)).rowcount
+        return self.conn.execute(
+            "DELETE FROM op_metrics WHERE id IN (SELECT id FROM op_metrics WHERE at < ? "
+            "ORDER BY at LIMIT ?)", (cutoff, limit)).rowcount

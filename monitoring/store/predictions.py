@@ -262,20 +262,24 @@ class Predictions:
 
     def histogram(self, field: str, start: int, end: int, sources: Sequence[str], lo: float,
                   width: float, bins: int) -> np.ndarray:
-        """Counts of a field in ``bins`` equal bins from ``lo``, counted in SQL (ends clamped)."""
+        """Counts of a field in ``bins`` equal bins from ``lo`` (ends clamped).
+
+        The range scan and the filter run in SQL, but only the value column comes back and
+        numpy bins it: SQLite's GROUP BY on a computed bin sorts every row through a temporary
+        B-tree, which made a 167k-row reference cost ~700 ms instead of ~230 ms at 1M rows.
+        The bin of a value is the same as SQL's ``min(max(CAST((v - lo) / width AS INTEGER),
+        0), bins - 1)`` (same float arithmetic, truncation toward zero, then clamping).
+        """
         column = self._slot(field)
         marks, picked = _in_sources(sources)
-        counts = np.zeros(bins, dtype=np.int64)
         if column is None or not picked or width <= 0:
-            return counts
-        rows = self.conn.execute(
-            f"SELECT min(max(CAST(({column} - ?) / ? AS INTEGER), 0), ?) AS b, count(*) "  # noqa: S608
-            f"FROM predictions WHERE predicted_at >= ? AND predicted_at < ? AND source IN ({marks}) "
-            f"AND {column} IS NOT NULL GROUP BY b",
-            (lo, width, bins - 1, start, end, *picked)).fetchall()
-        for b, n in rows:
-            counts[int(b)] += int(n)
-        return counts
+            return np.zeros(bins, dtype=np.int64)
+        cursor = self.conn.execute(
+            f"SELECT {column} FROM predictions WHERE predicted_at >= ? AND predicted_at < ? "  # noqa: S608
+            f"AND source IN ({marks}) AND {column} IS NOT NULL", (start, end, *picked))
+        values = np.fromiter((row[0] for row in cursor), float)
+        index = np.clip(np.trunc((values - lo) / width), 0, bins - 1).astype(np.int64)
+        return np.bincount(index, minlength=bins)
 
     def fields(self) -> list[str]:
         """Every numeric output stored so far."""
@@ -326,10 +330,6 @@ class Predictions:
         return self.conn.execute(
             "DELETE FROM field_rollup WHERE (field, source, hour_at) IN (SELECT field, source, "
             "hour_at FROM field_rollup WHERE hour_at < ? LIMIT ?)", (cutoff, limit)).rowcount
-
-    def min_pull_id(self) -> int | None:
-        """The oldest pull a stored row still points to (one scan: there is no pull_id index)."""
-        return self.conn.execute("SELECT min(pull_id) FROM predictions").fetchone()[0]
 
     def delete_before(self, cutoff: int) -> int:
         """Retention: drop rows and rollups older than ``cutoff``."""

@@ -44,3 +44,9 @@ class Rejected:
 
     def count(self) -> int:
         return int(self.conn.execute("SELECT count(*) FROM rejected_rows").fetchone()[0])
+
+    def delete_before(self, cutoff: int, limit: int) -> int:
+        """Retention: rows received before ``cutoff``, at most ``limit`` (oldest first)."""
+        return self.conn.execute(
+            "DELETE FROM rejected_rows WHERE id IN (SELECT id FROM rejected_rows "
+            "WHERE received_at < ? ORDER BY received_at LIMIT ?)", (cutoff, limit)).rowcount

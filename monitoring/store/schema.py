@@ -218,4 +218,25 @@ CREATE TABLE scheduler_lease (
     expires_at  INTEGER NOT NULL
 );
 """),
+    (2, "notification outbox", """
+CREATE TABLE notification_outbox (
+    id              INTEGER PRIMARY KEY,
+    alert_id        INTEGER NOT NULL REFERENCES alerts (id),
+    event           TEXT NOT NULL CHECK (event IN ('opened','escalated','resolved')),
+    event_at        INTEGER NOT NULL,
+    channel         TEXT NOT NULL CHECK (channel IN ('webhook','slack','teams')),
+    payload         TEXT NOT NULL,
+    created_at      INTEGER NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+    next_attempt_at INTEGER NOT NULL,
+    delivered_at    INTEGER,
+    last_status     INTEGER,
+    last_error      TEXT,
+    status          TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending','delivered','failed')),
+    CHECK ((status = 'delivered') = (delivered_at IS NOT NULL)),
+    UNIQUE (alert_id, event, channel, event_at)
+);
+CREATE INDEX notification_outbox_pending ON notification_outbox (channel, id) WHERE status = 'pending';
+CREATE INDEX notification_outbox_created ON notification_outbox (created_at);
+"""),
 ]

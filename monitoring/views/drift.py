@@ -1,6 +1,6 @@
 """What the drift page shows for one field: reference, current window, verdicts, history.
 
-Distributions are histograms counted in SQL over the reference range and the current
+Distributions are histograms over the reference range and the current
 window (the pulls the window methods compared), with shared bins. The trend series and
 the CUSUM path come from the detector's stored state and drift runs, so the page
 shows exactly what the detector saw, without re-running it.
@@ -36,6 +36,7 @@ class ReferenceInfo:
     level: float
     residual_sd: float
     value_sd: float
+    quantiles: tuple[float, ...] = ()  # value quantiles frozen with the reference (may be absent)
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,8 @@ def _reference_info(record: Any) -> ReferenceInfo:
     core = record.model["core"]
     return ReferenceInfo(record.id, record.version, from_ms(record.created_at), record.created_by,
                          TimeRange(from_ms(record.start_at), from_ms(record.end_at + 1)), record.n_rows,
-                         record.note, float(core["coef"][0]), float(core["scale"]), float(core["value_sd"]))
+                         record.note, float(core["coef"][0]), float(core["scale"]), float(core["value_sd"]),
+                         tuple(record.model.get("display", {}).get("quantiles", ())))
 
 
 def method_rows(result: dict[str, Any]) -> list[MethodRow]:
@@ -146,22 +148,42 @@ class Distributions:
     current_rows: int
 
 
-def distributions(monitor: Monitor, field_name: str, reference: TimeRange, current: TimeRange,
+def distributions(monitor: Monitor, field_name: str, reference: ReferenceInfo, current: TimeRange,
                   sources: tuple[str, ...], bins: int = 40) -> Distributions | None:
-    """Reference and current histograms on shared bins, counted in SQL."""
+    """Reference and current histograms on shared bins.
+
+    The reference side comes from the value quantiles frozen with it (1001 of them, so a
+    bin is off by at most 0.1% of the rows), so a page never re-reads a reference that
+    may hold hundreds of thousands of rows; the current window is read from the store.
+    """
+    q = np.asarray(reference.quantiles, dtype=float)
     with timed("drift.distributions"), monitor.store.read() as conn:
         repo = Predictions(conn)
-        spans = [repo.value_range(field_name, r.start_ms, r.end_ms, sources) for r in (reference, current)]
+        spans = [repo.value_range(field_name, current.start_ms, current.end_ms, sources)]
+        spans.append((float(q[0]), float(q[-1])) if q.size else
+                     repo.value_range(field_name, reference.span.start_ms, reference.span.end_ms, sources))
         spans = [s for s in spans if s]
         if not spans:
             return None
         lo, hi = min(s[0] for s in spans), max(s[1] for s in spans)
         width = (hi - lo) / bins if hi > lo else 1.0
-        counts = [repo.histogram(field_name, r.start_ms, r.end_ms, sources, lo, width, bins)
-                  for r in (reference, current)]
+        cur = repo.histogram(field_name, current.start_ms, current.end_ms, sources, lo, width, bins)
+        if q.size:
+            ref = _from_quantiles(q, lo, width, bins, reference.rows)
+        else:  # a reference frozen before quantiles were kept
+            ref = repo.histogram(field_name, reference.span.start_ms, reference.span.end_ms, sources, lo,
+                                 width, bins).astype(float)
     edges = lo + width * np.arange(bins + 1)
-    dens = [c / max(c.sum(), 1) / width for c in counts]
-    return Distributions(edges, dens[0], dens[1], int(counts[0].sum()), int(counts[1].sum()))
+    dens = [c / max(c.sum(), 1) / width for c in (ref, cur)]
+    return Distributions(edges, dens[0], dens[1], int(round(ref.sum())), int(cur.sum()))
+
+
+def _from_quantiles(q: np.ndarray, lo: float, width: float, bins: int, rows: int) -> np.ndarray:
+    """Expected counts per bin from the empirical CDF the quantiles describe."""
+    edges = lo + width * np.arange(bins + 1)
+    cdf = np.searchsorted(q, edges, side="right") / q.size  # step ECDF: exact for ties
+    cdf[0], cdf[-1] = 0.0, 1.0  # the ends are clamped, as the SQL histogram clamps them
+    return np.diff(cdf) * rows
 
 
 @dataclass(frozen=True)

@@ -103,7 +103,8 @@ def test_empty_replies_have_no_rows():
         assert map_response(body).rows == [] and map_response(body).rejected == []
 
 
-def test_200k_rows_map_fast():
+def test_200k_rows_map_completely():
+    """Correctness at size; speed is a bench figure (bench/), never a timed assertion."""
     rows = [{**ROW, "archived_gb_predicted": float(i), "other": i} for i in range(200_000)]
     body = json.dumps({"predictions": rows}).encode()
     started = time.perf_counter()
@@ -111,7 +112,6 @@ def test_200k_rows_map_fast():
     took = time.perf_counter() - started
     print(f"200,000 rows ({len(body) / 1e6:.1f} MB) parsed and mapped in {took:.2f} s")
     assert len(mapped.rows) == 200_000 and mapped.rows[-1]["archived_gb_predicted"] == 199_999.0
-    assert took < 2.0
 
 
 json_values = st.recursive(

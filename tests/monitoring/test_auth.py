@@ -81,3 +81,22 @@ def test_user_input_is_validated(monitor: Monitor, name, role, password, message
 def test_admin_cannot_disable_themselves(monitor: Monitor) -> None:
     with pytest.raises(ValidationError, match="your own account"):
         monitor.users.set_disabled(ADMIN, "admin", True)
+
+
+def test_a_logged_out_cookie_is_refused_even_if_copied(monitor, clock) -> None:
+    from monitoring.actors import SYSTEM
+
+    monitor.users.add(SYSTEM, "ann", "analyst", "ann-password-1")
+    users = monitor.user_service()
+    expiry = clock().timestamp() + 86_400
+    assert users.session_ok("ann", expires_at=expiry) is not None
+    users.revoke_cookie("ANN", expiry)
+    assert users.session_ok("ann", expires_at=expiry) is None
+    assert users.session_ok("ann", expires_at=expiry + 1) is not None  # another login still works
+    clock.advance(days=2)
+    users.revoke_cookie("ann", clock().timestamp() + 60)  # pruning: expired entries are dropped
+    from monitoring.auth import REVOKED_KEY
+    from monitoring.store import RuntimeState
+
+    with monitor.store.read() as conn:
+        assert [r[1] for r in RuntimeState(conn).get(REVOKED_KEY)] == [clock().timestamp() + 60]

@@ -100,3 +100,34 @@ def test_drift_page_shows_every_method_with_a_verdict(as_admin: AppTest) -> None
     assert len(methods) == 9
     assert set(methods["verdict"]) <= {"drifted", "stable", "skipped"}
     assert set(methods["verdict"]) & {"drifted", "stable"}  # the seeded store has real checks
+
+
+def test_admin_sets_a_webhook_write_only_and_sends_a_test(as_admin: AppTest, page_monitor: Monitor) -> None:
+    from tests.fakes.webhook_receiver import WebhookReceiver
+
+    with WebhookReceiver() as hook:
+        at = open_page(as_admin, "pages/settings.py")
+        at.text_input(key="setting_notify_slack_webhook_url").input(hook.url)
+        at.button(key="FormSubmitter:settings_form-Save").click().run()
+        assert not at.exception and page_monitor.settings.effective()["notify_slack_webhook_url"] == hook.url
+        at.button(key="notify_test_slack").click().run()
+        assert any("accepted the test message" in s.value for s in at.success)
+        assert len(hook.wait_for(1)) == 1
+        shown = " ".join(str(e.value) for e in (*at.text_input, *at.caption, *at.success, *at.markdown))
+        frames = " ".join(d.value.to_csv() for d in at.dataframe)
+        assert hook.url not in shown and hook.url not in frames  # write-only, shown masked
+        at.checkbox(key="setting_notify_slack_webhook_url_clear").check()
+        at.button(key="FormSubmitter:settings_form-Save").click().run()
+        assert page_monitor.settings.effective()["notify_slack_webhook_url"] == ""
+
+
+def test_a_notification_link_opens_the_alert(app: AppTest, page_monitor: Monitor) -> None:
+    from tests.pages.conftest import login
+
+    with page_monitor.store.read() as conn:
+        alert = Alerts(conn).search(("open",), ("critical",))[0]
+    page_monitor.alerts.acknowledge(Actor("admin", "admin"), alert.id, "seen")
+    app.query_params["alert"] = str(alert.id)
+    at = login(app, "admin", "admin-pass-for-pages")
+    assert at.segmented_control(key="alerts_view").value == "acknowledged"
+    assert at.selectbox(key="alert_pick").value == alert.id

@@ -34,27 +34,31 @@ def env_for(data_dir: Path) -> dict[str, str]:
             "LOG_LEVEL": "WARNING"}
 
 
-def build(data_dir: Path) -> None:
-    """Ten days of simulated pulls through the real cycle, two alerts, a quarantined row."""
-    clock = FakeClock(NOW)
+def build(data_dir: Path, now: datetime = NOW) -> None:
+    """Ten days of simulated pulls through the real cycle, two alerts, a quarantined row.
+
+    ``now`` is the seed's present: page tests keep the fixed ``NOW`` (their clock is fake);
+    a live server runs on the real clock, so browser tests seed up to the current hour.
+    """
+    clock = FakeClock(now)
     monitor = open_monitor(load_config(env_for(data_dir)), clock=clock)
     try:
         monitor.users.add(SYSTEM, ANALYST, "analyst", ANALYST_PASSWORD)
         pipeline = lifecycle.build_pipeline(monitor)
-        lifecycle.backfill(monitor, pipeline, NOW, days=10)
+        lifecycle.backfill(monitor, pipeline, now, days=10)
         settings = monitor.settings.effective()
         bad = Fetched("mock", [{"archived_gb_predicted": -5.0, "savings_gb_predicted": 1.0,
                                 "confidence_interval": 0.5}])
-        store_pull(monitor, bad, NOW - timedelta(hours=2), NOW, NOW, "manual", settings)
+        store_pull(monitor, bad, now - timedelta(hours=2), now, now, "manual", settings)
         with monitor.store.transaction() as conn:
             field = "archived_gb_predicted"
             apply_signals(conn, [Signal(drift_fingerprint(field, "drift"), "drift", "drift", True, "critical",
                                         f"Distribution changed: {field}", field,
                                         {"methods": ["cusum_location"]})],
-                          to_ms(NOW - timedelta(hours=5)), 6)
+                          to_ms(now - timedelta(hours=5)), 6)
             apply_signals(conn, [Signal(ops_fingerprint("endpoint_failing"), "operational",
                                         "endpoint_failing", True, "warning", "Scoring endpoint failing")],
-                          to_ms(NOW - timedelta(hours=3)), 6)
+                          to_ms(now - timedelta(hours=3)), 6)
     finally:
         monitor.close()
 

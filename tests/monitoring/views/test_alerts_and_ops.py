@@ -17,29 +17,35 @@ from tests.support import seeded
 ANN = Actor("ann", "analyst")
 
 
+ARCHIVED = "archived_gb_predicted"
+
+
 def test_views_filter_by_status_severity_field_and_snooze(seeded_monitor: Monitor) -> None:
     open_rows = alerts.list_alerts(seeded_monitor, "open")
-    assert [r["severity"] for r in open_rows] == ["warning", "critical"]  # newest first
-    assert [r["field"] for r in alerts.list_alerts(seeded_monitor, "open", ("critical",))] == [
-        "archived_gb_predicted"]
+    assert [r["opened"] for r in open_rows] == sorted((r["opened"] for r in open_rows), reverse=True)
+    assert {r["field"] for r in open_rows} == {ARCHIVED, "—", "confidence_interval"}  # "—": operational
+    assert [r["severity"] for r in alerts.list_alerts(seeded_monitor, "open", field=ARCHIVED)] == ["critical"]
     assert alerts.list_alerts(seeded_monitor, "open", field="savings_gb_predicted") == []
-    critical = alerts.list_alerts(seeded_monitor, "open", ("critical",))[0]["id"]
+    assert all(r["severity"] == "critical" for r in alerts.list_alerts(seeded_monitor, "open", ("critical",)))
+    critical = alerts.list_alerts(seeded_monitor, "open", ("critical",), ARCHIVED)[0]["id"]
     seeded_monitor.alerts.snooze(ANN, critical, 2, "after the deploy")
-    assert "snoozed" in alerts.list_alerts(seeded_monitor, "open", ("critical",))[0]["status"]
-    assert alerts.list_alerts(seeded_monitor, "open", ("critical",), include_snoozed=False) == []
+    assert "snoozed" in alerts.list_alerts(seeded_monitor, "open", field=ARCHIVED)[0]["status"]
+    assert alerts.list_alerts(seeded_monitor, "open", field=ARCHIVED, include_snoozed=False) == []
+    before = alerts.counts(seeded_monitor)
     seeded_monitor.alerts.acknowledge(ANN, critical, "mine")
-    assert alerts.counts(seeded_monitor) == {"open": 1, "acknowledged": 1, "resolved": 0}
+    assert alerts.counts(seeded_monitor) == {**before, "open": before["open"] - 1,
+                                             "acknowledged": before["acknowledged"] + 1}
 
 
 def test_detail_has_events_and_the_field_around_the_episode(seeded_monitor: Monitor) -> None:
-    critical = alerts.list_alerts(seeded_monitor, "open", ("critical",))[0]["id"]
+    critical = alerts.list_alerts(seeded_monitor, "open", ("critical",), ARCHIVED)[0]["id"]
     seeded_monitor.alerts.acknowledge(ANN, critical, "looking")
     detail = alerts.detail(seeded_monitor, critical, ("mock",))
     assert detail is not None and detail.window is not None
     assert [e["action"] for e in alerts.event_rows(detail.events)] == ["opened", "acknowledged"]
     assert detail.window.start <= alerts.opened_marker(detail.alert) - timedelta(days=6)
     assert len(detail.series) > 100
-    operational = alerts.list_alerts(seeded_monitor, "open", ("warning",))[0]["id"]
+    operational = next(r["id"] for r in alerts.list_alerts(seeded_monitor, "open") if r["field"] == "—")
     assert alerts.detail(seeded_monitor, operational, ("mock",)).series == []
     assert alerts.detail(seeded_monitor, 999_999, ("mock",)) is None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import numpy as np
@@ -39,21 +40,34 @@ def test_trend_line_is_the_theil_sen_fit_of_the_shown_points(seeded_monitor: Mon
     assert (y1 - y0) / days[-1] == pytest.approx(slope, rel=1e-6, abs=1e-9)
 
 
-def test_histograms_counted_in_sql_equal_numpy(seeded_monitor: Monitor) -> None:
+def test_histograms_match_numpy_on_the_raw_rows(seeded_monitor: Monitor) -> None:
     view = drift.overview(seeded_monitor, FIELD)
-    assert view.reference and view.window
-    dist = drift.distributions(seeded_monitor, FIELD, view.reference.span, view.window, ("mock",), bins=30)
+    assert view.reference and view.window and len(view.reference.quantiles) == 1001
+    dist = drift.distributions(seeded_monitor, FIELD, view.reference, view.window, ("mock",), bins=30)
     assert dist is not None
     with seeded_monitor.store.read() as conn:
         _, ref = Predictions(conn).values(FIELD, view.reference.span.start_ms, view.reference.span.end_ms,
                                           ("mock",))
         _, cur = Predictions(conn).values(FIELD, view.window.start_ms, view.window.end_ms, ("mock",))
     width = dist.edges[1] - dist.edges[0]
-    for values, density, rows in ((ref, dist.reference, dist.reference_rows),
-                                  (cur, dist.current, dist.current_rows)):
-        expected, _ = np.histogram(values, bins=dist.edges)
-        assert rows == values.size
-        assert np.allclose(density * width * rows, expected)
+    expected_cur, _ = np.histogram(cur, bins=dist.edges)  # counted in SQL: exact
+    assert dist.current_rows == cur.size
+    assert np.allclose(dist.current * width * cur.size, expected_cur)
+    expected_ref, _ = np.histogram(ref, bins=dist.edges)  # from 1001 frozen quantiles: within 0.1% per edge
+    assert dist.reference_rows == ref.size
+    assert np.abs(dist.reference * width * ref.size - expected_ref).max() <= 0.002 * ref.size + 1
+    assert np.abs(dist.reference * width * ref.size - expected_ref).sum() < 0.05 * ref.size
+
+
+def test_an_old_reference_without_quantiles_is_read_from_the_store(seeded_monitor: Monitor) -> None:
+    view = drift.overview(seeded_monitor, FIELD)
+    assert view.reference and view.window
+    old = replace(view.reference, quantiles=())
+    dist = drift.distributions(seeded_monitor, FIELD, old, view.window, ("mock",), bins=30)
+    with seeded_monitor.store.read() as conn:
+        _, ref = Predictions(conn).values(FIELD, old.span.start_ms, old.span.end_ms, ("mock",))
+    expected, _ = np.histogram(ref, bins=dist.edges)
+    assert np.allclose(dist.reference * (dist.edges[1] - dist.edges[0]) * ref.size, expected)
 
 
 def test_run_history_lists_every_stored_run_in_order(seeded_monitor: Monitor) -> None:
@@ -71,5 +85,4 @@ def test_run_history_lists_every_stored_run_in_order(seeded_monitor: Monitor) ->
 def test_a_field_never_checked_says_so(seeded_monitor: Monitor) -> None:
     view = drift.overview(seeded_monitor, "not_a_field")
     assert (view.status, view.reference, view.methods) == ("none", None, [])
-    assert drift.distributions(seeded_monitor, "not_a_field", TimeRange.last(seeded.NOW, 1),
-                               TimeRange.last(seeded.NOW, 1), ("mock",)) is None
+    assert drift.overview(seeded_monitor, "not_a_field").reference is None
