@@ -42,7 +42,7 @@ from monitoring.drift.cusum import gate_scores, reference_values, signed_scores
 from monitoring.drift.jensen_shannon import js_distance
 from monitoring.drift.ks import ks_statistic
 from monitoring.drift.mann_kendall import mk_test
-from monitoring.drift.psi import bin_proportions, psi
+from monitoring.drift.psi import bin_proportions, psi, smoothed
 from monitoring.drift.pulls import Pulls
 from monitoring.drift.registry import BY_NAME, CUSUM_WEIGHTS, DISTANCES, PVALUE_METHODS
 from monitoring.drift.simulate import sieve, simulate
@@ -123,7 +123,7 @@ def _window_stats(core: ReferenceCore, resid: np.ndarray, window: int, batch: in
     for j in range(n_win):
         cur = rows[j]
         props = bin_proportions(core.edges, cur)
-        out[j] = (n_h * ks_statistic(sk, cur) ** 2, n_h * psi(core.ref_props, props),
+        out[j] = (n_h * ks_statistic(sk, cur) ** 2, n_h * psi(core.ref_props, smoothed(props, per)),
                   n_h * wasserstein(sk, np.clip(cur, sk[0], sk[-1])) ** 2,
                   n_h * js_distance(core.ref_props, props) ** 2)
     return out
