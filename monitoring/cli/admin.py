@@ -51,23 +51,42 @@ def _restore(args: argparse.Namespace) -> int:
 
 def _rekey(args: argparse.Namespace) -> int:
     config = load_config()
-    if config.production and not args.new_key_stdin:
-        raise ConfigError("in production pass --new-key-stdin and store the same key in "
-                          "MONITOR_DB_KEY (Key Vault) before restarting")
+    if not args.new_key_stdin:
+        if config.production:
+            raise ConfigError("in production pass --new-key-stdin and store the same key in "
+                              "MONITOR_DB_KEY (Key Vault) before restarting")
+        if config.db_key is not None:
+            # A generated key would have nowhere to go: MONITOR_DB_KEY cannot be rewritten
+            # from here, and a key nobody holds makes the store unreadable for good.
+            raise ConfigError("MONITOR_DB_KEY is set: pass --new-key-stdin with the new key and put "
+                              "the same key in MONITOR_DB_KEY before the next start")
     new_key = Secret(read_secret("new key: ", True, False)) if args.new_key_stdin else new_raw_key()
-    store = monitor().store
-    rekey(store, new_key)
     key_file = config.data_dir / KEY_FILE_NAME
-    if config.db_key is None and key_file.exists():
-        temp = key_file.with_suffix(".new")
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(new_key.reveal() + "\n")
-        os.replace(temp, key_file)
+    keep_in_file = config.db_key is None and key_file.exists()
+    staged = key_file.with_suffix(".new")
+    if keep_in_file:
+        # The new key is on disk before the store uses it: a crash in between leaves
+        # db.key.new beside the store, never a store that no saved key opens.
+        _write_key(staged, new_key)
+    try:
+        rekey(monitor().store, new_key)
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
+    if keep_in_file:
+        os.replace(staged, key_file)
         print(f"re-encrypted; the new key is in {key_file}")
     else:
         print("re-encrypted; set MONITOR_DB_KEY to the new key before the next start")
     return 0
+
+
+def _write_key(path: Path, key: Secret) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(key.reveal() + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def _check(args: argparse.Namespace) -> int:

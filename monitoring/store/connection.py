@@ -34,7 +34,7 @@ _silenced = False
 _silence_lock = threading.Lock()
 
 
-def _silence_cipher_log() -> None:
+def silence_cipher_log() -> None:
     """SQLCipher prints 'hmac check failed' to stderr on a wrong key; silence it (process-wide)."""
     global _silenced
     with _silence_lock:
@@ -70,7 +70,7 @@ class Store:
         # successful commit, and (last_write_failure) kept as history.
         self.last_write_error: tuple[float, str] | None = None
         self.last_write_failure: tuple[float, str] | None = None
-        _silence_cipher_log()
+        silence_cipher_log()
         first = self._connect(verify=True)
         try:
             self._configure_file(first)

@@ -63,7 +63,7 @@ def _generated(key_file: Path, what: str, variable: str) -> Secret:
     """Read a development key file, creating it (mode 0600, warned once) on first use."""
     try:
         if key_file.exists():
-            value = key_file.read_text(encoding="ascii").strip()
+            value = key_file.read_text(encoding="utf-8").strip()
             if not value:
                 raise ConfigError(f"{key_file} is empty; restore it or set {variable}")
             return Secret(value)

@@ -1,9 +1,9 @@
 """Online encrypted backup, restore, rekey and integrity checks.
 
-A backup is a consistent, encrypted copy made with ``sqlcipher_export`` while the
-app keeps running (WAL readers do not block writers). Restore rebuilds the live file
-from a backup in a temporary file and swaps it in atomically, so a failed restore
-leaves the current database untouched.
+A backup is a consistent, encrypted copy made with ``sqlcipher_export`` in one read
+transaction while the app keeps running (in WAL mode readers do not block writers).
+Restore rebuilds the live file from a backup in a temporary file and swaps it in
+atomically, so a failed restore leaves the current database untouched.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from sqlcipher3 import dbapi2 as sqlcipher
 
 from monitoring.errors import StoreError, WrongKeyError
 from monitoring.secret import Secret
-from monitoring.store.connection import SQLITE_NOTADB, Store
+from monitoring.store.connection import SQLITE_NOTADB, Store, silence_cipher_log
 from monitoring.store.keys import key_pragma, rekey_pragma
 
 log = logging.getLogger(__name__)
@@ -48,12 +48,25 @@ def backup(store: Store, target: Path, key: Secret | None = None) -> Path:
         target.unlink()
     except OSError as exc:
         raise StoreError(f"cannot write the backup to {target}: {exc.strerror}") from exc
-    with store.transaction() as conn:  # one writer lock: a consistent snapshot
-        conn.execute("ATTACH DATABASE ? AS backup KEY ?", (str(target), _key_value(key or store._key)))
-        try:
-            conn.execute("SELECT sqlcipher_export('backup')")
-        finally:
-            conn.execute("DETACH DATABASE backup")
+    # ATTACH and DETACH are refused inside a transaction, so the export's own read
+    # transaction sits between them: one snapshot of every table. It is a deferred
+    # (read) transaction on the live file, so in WAL mode the app keeps writing meanwhile.
+    try:
+        with store.read() as conn:
+            conn.execute("ATTACH DATABASE ? AS backup KEY ?", (str(target), _key_value(key or store._key)))
+            try:
+                conn.execute("BEGIN")
+                try:
+                    conn.execute("SELECT sqlcipher_export('backup')")
+                    conn.execute("COMMIT")
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+            finally:
+                conn.execute("DETACH DATABASE backup")
+    except BaseException:
+        target.unlink(missing_ok=True)  # never leave a half-written file that looks like a backup
+        raise
     os.chmod(target, 0o600)
     log.info("backup written", extra={"path": str(target)})
     return target
@@ -63,6 +76,7 @@ def verify_backup(path: Path, key: Secret) -> str:
     """Open a backup with ``key`` and run an integrity check; return the schema version."""
     if not Path(path).is_file():
         raise StoreError(f"there is no backup file at {path}")
+    silence_cipher_log()  # a wrong backup key is one clear line, not SQLCipher's hmac noise
     conn = sqlcipher.connect(str(path), isolation_level=None)
     try:
         conn.execute(key_pragma(key))
@@ -86,6 +100,11 @@ def restore(backup_path: Path, target: Path, key: Secret, backup_key: Secret | N
     """Replace ``target`` with the contents of a verified backup, encrypted with ``key``."""
     verify_backup(backup_path, backup_key or key)
     target = Path(target)
+    existed = target.exists()
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)  # restoring onto a new share
+    except OSError as exc:
+        raise StoreError(f"cannot create the data folder {target.parent}: {exc.strerror}") from exc
     temp = target.with_name(target.name + ".restoring")
     for leftover in (temp, Path(str(temp) + "-journal")):
         if leftover.exists():
@@ -97,7 +116,9 @@ def restore(backup_path: Path, target: Path, key: Secret, backup_key: Secret | N
         conn.execute("SELECT sqlcipher_export('fresh')")
         conn.execute("DETACH DATABASE fresh")
     except sqlcipher.DatabaseError as exc:
-        raise StoreError(f"restore failed, the current database is unchanged: {exc}") from exc
+        temp.unlink(missing_ok=True)
+        state = "the current database is unchanged" if existed else "no database was written"
+        raise StoreError(f"restore failed, {state}: {exc}") from exc
     finally:
         conn.close()
     os.chmod(temp, 0o600)
