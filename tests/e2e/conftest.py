@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from tests.support import secret_scan, seeded
 
@@ -130,8 +131,10 @@ def page(browser: Browser, server: str) -> Iterator[Page]:
     context: BrowserContext = browser.new_context(viewport=VIEWPORT, base_url=server)
     context.set_default_timeout(TIMEOUT_MS)
     tab = context.new_page()
+    _RUNS[id(tab)] = ScriptRuns(tab)
     yield tab
     context.close()
+    _RUNS.pop(id(tab), None)
 
 
 def screenshot(page: Page, name: str) -> Path:
@@ -151,29 +154,54 @@ def settle(page: Page) -> None:
                            ".every(c => c.querySelector('.main-svg'))")
 
 
-def rerun(page: Page, action: Callable[[], None]) -> None:
-    """Do ``action`` (a click that reruns the script) and wait until that rerun has finished.
+class ScriptRuns:
+    """Counts the app's finished script runs from its websocket messages.
 
-    A MutationObserver counts the app's ``running -> *`` transitions, so a fast rerun is
-    never missed and a state read before the rerun started is never taken for its end.
+    Streamlit ends every run with one ``script_finished`` ForwardMsg. Counting those
+    (parsed with Streamlit's own protobuf classes) sees every run, however fast: the
+    DOM's ``data-test-script-state`` attribute can go running -> notRunning within one
+    React render, and a very fast run (a locked account is refused before any bcrypt)
+    then never shows as running at all. Fragment runs count (a widget inside a fragment
+    reruns only the fragment); runs cut short by a rerun do not (the rerun follows).
     """
-    page.evaluate("""() => {
-        const app = document.querySelector('[data-testid=stApp]');
-        window.__pmRuns = 0;
-        window.__pmObserver?.disconnect();
-        window.__pmObserver = new MutationObserver(records => {
-            for (const r of records) if (r.oldValue === 'running') window.__pmRuns += 1;
-        });
-        window.__pmObserver.observe(app, {attributes: true, attributeOldValue: true,
-                                          attributeFilter: ['data-test-script-state']});
-    }""")
+
+    COUNTED = (ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_WITH_COMPILE_ERROR,
+               ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY)
+
+    def __init__(self, page: Page) -> None:
+        self.finished = 0
+        self.mark = 0
+        page.on("websocket", lambda ws: ws.on("framereceived", self._frame))
+
+    def _frame(self, payload: bytes | str) -> None:
+        if isinstance(payload, str):
+            return
+        msg = ForwardMsg()
+        msg.ParseFromString(payload)
+        if msg.WhichOneof("type") == "script_finished" and msg.script_finished in self.COUNTED:
+            self.finished += 1
+
+
+_RUNS: dict[int, ScriptRuns] = {}
+
+
+def rerun(page: Page, action: Callable[[], None]) -> None:
+    """Do ``action`` (a click that reruns the script) and wait until that rerun has finished."""
+    runs = _RUNS[id(page)]
+    runs.mark = runs.finished
     action()
     wait_runs(page, 1)
 
 
 def wait_runs(page: Page, count: int) -> None:
     """Wait until ``count`` script runs have finished since the last ``rerun`` began, then settle."""
-    page.wait_for_function("n => window.__pmRuns >= n", arg=count)
+    runs = _RUNS[id(page)]
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while runs.finished - runs.mark < count:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{count} script run(s) did not finish within {TIMEOUT_MS} ms "
+                                 f"({runs.finished - runs.mark} did)")
+        page.wait_for_timeout(20)  # lets Playwright deliver the websocket events; not a scheduler wait
     settle(page)
 
 
