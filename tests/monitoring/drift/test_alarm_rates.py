@@ -10,7 +10,9 @@ from monitoring.drift.alarm_rates import (
     count_alarms,
     exp_tail,
     long_run_factor,
+    long_run_factors,
     lundberg,
+    replicate_thetas,
     tail_quantile,
     threshold_for,
 )
@@ -68,3 +70,34 @@ def test_long_run_factor_sees_positive_autocorrelation() -> None:
     assert long_run_factor(white) == pytest.approx(1.0, abs=0.1)
     # 1 + 2 * (Bartlett weight 1 - 1/6) * 0.5
     assert long_run_factor(smooth) == pytest.approx(1 + 2 * (5 / 6) * 0.5, abs=0.1)
+
+
+def test_long_run_factors_are_per_row() -> None:
+    rng = np.random.default_rng(4)
+    white = rng.standard_normal((2, 20_000))
+    smooth = (white[1:, 1:] + white[1:, :-1]) / np.sqrt(2)
+    rows = np.vstack([white[:1, 1:], smooth])
+    # the pooled factor would mix the two; per row each gets its own
+    assert long_run_factors(rows).tolist() == pytest.approx([1.0, 1 + 2 * (5 / 6) * 0.5], abs=0.05)
+
+
+def test_replicates_with_persistent_increments_get_smaller_roots() -> None:
+    """A replicate whose refitted reference left autocorrelation behind must set the far tail.
+
+    Ten replicates are white noise, two are AR(1) with phi 0.6 and the same mean and
+    variance: their CUSUM climbs like white noise of 4x the variance (long-run factor
+    (1 + phi) / (1 - phi) = 4), so their Lundberg roots must be several times smaller.
+    """
+    rng = np.random.default_rng(9)
+    n, phi = 20_000, 0.6
+    x = rng.standard_normal((12, n))
+    for r in (10, 11):
+        e = x[r] * np.sqrt(1 - phi ** 2)
+        for t in range(1, n):
+            e[t] += phi * e[t - 1]
+        x[r] = e
+    theta, _ = replicate_thetas(x - 0.5, 0.0, np.random.default_rng(0))
+    white, persistent = theta[:10], theta[10:]
+    assert white == pytest.approx(np.full(10, 1.0), rel=0.15)  # -2 mu / s^2 for N(-0.5, 1)
+    ratio = float(np.mean(white) / np.mean(persistent))
+    assert 2.5 < ratio < 5.0
