@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from monitoring.drift import cusum
+from monitoring.drift import anomaly, cusum
 from monitoring.drift.core import Residuals, residualize
 from monitoring.drift.inputs import CheckInput, CusumSnapshot, TrendSeries, WindowSample
 from monitoring.drift.pulls import Pulls, finite_values, group_pulls, iso, to_epoch_seconds
@@ -99,12 +99,14 @@ def update(model: ReferenceModel, state: DetectorState | None, time: Any, values
     trend = trend[-cfg.trend_window_pulls:]
     p = core.phi.size
     history = (*state.history, float(res.dev[0]))[-p:] if p else ()
+    counts = (*state.counts, (pull.rows, pull.outliers))[-anomaly.longest_horizon(cfg.window_pulls):]
     new_state = DetectorState(state.pulls_seen + 1, t, tuple(history), sums, starts, esum, ecount,
-                              window, trend)
+                              window, trend, counts)
     sample, reason = None, f"window filling: {len(window)}/{cfg.window_pulls} pulls"
     if len(window) >= cfg.window_pulls:
         sample = WindowSample.build([np.asarray(w.values) for w in window], [w.rows for w in window],
-                                    sum(w.outliers for w in window), float(z.max()))
+                                    sum(w.outliers for w in window), float(z.max()),
+                                    anomaly.horizon_counts(counts, cfg.window_pulls))
         reason = None
     tr, tr_reason = _trend(trend, cfg.trend_window_pulls)
     results = run_all(_inputs(model, t, snap, sample, reason, tr, tr_reason), cfg.threshold_overrides,

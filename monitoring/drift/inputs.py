@@ -25,10 +25,12 @@ class WindowSample:
     n_pulls: int
     n_outliers: int
     latest_max_abs_z: float = 0.0
+    horizons: tuple[tuple[int, int, int], ...] = ()  # (pulls, rows, outliers) over longer spans
 
     @classmethod
     def build(cls, chunks: list[np.ndarray], rows: list[int], outliers: int,
-              latest_max_abs_z: float = 0.0) -> WindowSample:
+              latest_max_abs_z: float = 0.0, horizons: tuple[tuple[int, int, int], ...] = ()
+              ) -> WindowSample:
         values = np.concatenate(chunks) if chunks else np.zeros(0)
         thinned = any(c.size != n for c, n in zip(chunks, rows, strict=True))
         weights = None
@@ -36,7 +38,7 @@ class WindowSample:
             weights = np.concatenate([np.full(c.size, n / c.size) for c, n in zip(chunks, rows, strict=True)])
         order = np.argsort(values, kind="stable")
         return cls(values[order], None if weights is None else weights[order], int(sum(rows)),
-                   len(chunks), int(outliers), float(latest_max_abs_z))
+                   len(chunks), int(outliers), float(latest_max_abs_z), tuple(horizons))
 
     def harmonic_n(self, core: ReferenceCore) -> float:
         """n_ref * n_cur / (n_ref + n_cur) with both sides' effective sizes (within-pull correlation)."""

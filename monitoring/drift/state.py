@@ -3,7 +3,8 @@
 It holds the AR memory, the eight CUSUMs with their excursion start and effect
 accumulators, a thinned window of recent residuals (at most ``window_row_cap``
 values, each pull reduced to evenly spaced order statistics, so its distribution is
-kept), and the pull-level series for the trend test. Residuals are stored rounded
+kept), the pull-level series for the trend test, and each recent pull's row and
+outlier counts (for outlier rates over longer horizons than the window). Residuals are stored rounded
 to 1e-4 reference sd at insertion, so a state that went through JSON gives exactly
 the same next check as one kept in memory.
 """
@@ -49,6 +50,7 @@ class DetectorState:
     effect_counts: tuple[int, ...]
     window: tuple[WindowPull, ...]
     trend: tuple[tuple[float, float, float], ...]
+    counts: tuple[tuple[int, int], ...] = ()  # (rows, outliers) per pull, oldest first
     version: int = STATE_VERSION
 
     def to_dict(self) -> dict[str, Any]:
@@ -57,7 +59,7 @@ class DetectorState:
                 "effect_sums": list(self.effect_sums), "effect_counts": list(self.effect_counts),
                 "window": [{"t": w.time, "n": w.rows, "o": w.outliers, "r": list(w.values)}
                            for w in self.window],
-                "trend": [list(x) for x in self.trend]}
+                "trend": [list(x) for x in self.trend], "counts": [list(c) for c in self.counts]}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> DetectorState:
@@ -65,4 +67,6 @@ class DetectorState:
                    tuple(d["starts"]), tuple(d["effect_sums"]), tuple(int(x) for x in d["effect_counts"]),
                    tuple(WindowPull(float(w["t"]), int(w["n"]), int(w["o"]), tuple(w["r"]))
                          for w in d["window"]),
-                   tuple((float(a), float(b), float(c)) for a, b, c in d["trend"]), int(d["version"]))
+                   tuple((float(a), float(b), float(c)) for a, b, c in d["trend"]),
+                   # states saved before the counts existed start them empty
+                   tuple((int(n), int(o)) for n, o in d.get("counts", ())), int(d["version"]))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from monitoring.drift import check_window
-from monitoring.drift.anomaly import rate_pvalue, robust_z
+from monitoring.drift import DetectorState, check_window, initial_state, update
+from monitoring.drift.anomaly import horizon_counts, longest_horizon, rate_pvalue, robust_z
 from tests.monitoring.drift.streams import batched, hours
 
 
@@ -55,3 +55,39 @@ def test_one_extreme_row_does_not_alarm_but_is_reported(batch_ref) -> None:
     assert not result.drifted
     assert result.details["latest_max_abs_z"] > 40
     assert not check.kind("anomaly").drifted
+
+
+def test_horizon_counts_only_for_filled_horizons() -> None:
+    counts = [(5, 1)] * 100  # 100 pulls of 5 rows, one outlier each
+    # window 24: the 3-window horizon (72 pulls) is full, the 7-window one (168) is not
+    assert horizon_counts(counts, 24) == ((72, 360, 72),)
+    assert horizon_counts(counts[:50], 24) == ()
+    assert longest_horizon(24) == 168
+
+
+def test_a_sparse_burst_alarms_over_a_week_though_no_day_stands_out(iid_ref) -> None:
+    """Two outliers a day never clear the window test; fourteen in a week do (pulls of one row)."""
+    model = iid_ref.model
+    rng = np.random.default_rng(5)
+    state = initial_state(model)
+    t = hours(7 * 24, iid_ref.next_time)
+    x = 100.0 + 5.0 * rng.standard_normal(t.size)
+    x[::12] = 100.0 + 9 * 5.0  # every twelfth pull is far out: 2 per window of 24
+    day_results = []
+    for j in range(t.size):
+        state, check = update(model, state, t[j], x[j:j + 1])
+        result = check.method("anomaly_rate")
+        if result.details.get("pulls") == model.config.window_pulls and result.details["outliers"] > 0:
+            day_results.append(result.drifted)
+    assert day_results and not any(day_results)  # the one-day window alone never flags
+    assert result.drifted and result.details["pulls"] == 168 and result.details["outliers"] == 14
+    assert result.details["tests"] == 3  # Bonferroni over the window and both horizons
+    single = rate_pvalue(14, 168, model.core.outliers, model.core.n_rows)
+    assert result.p_value == pytest.approx(3 * single)
+
+
+def test_old_states_without_counts_still_load(iid_ref) -> None:
+    state = initial_state(iid_ref.model)
+    data = state.to_dict()
+    del data["counts"]
+    assert DetectorState.from_dict(data).counts == ()
