@@ -34,10 +34,13 @@ def design(t: np.ndarray, terms: Sequence[Term]) -> np.ndarray:
 def candidate_terms(span: float, interval: float, max_daily: int, max_weekly: int) -> list[Term]:
     """Harmonics the reference can identify: the span covers the period, Nyquist is respected."""
     out: list[Term] = []
+    daily = span >= 0.95 * DAY and max_daily > 0
     for period, most in ((DAY, max_daily), (WEEK, max_weekly)):
         if span < 0.95 * period:
             continue
-        out += [(period, k) for k in range(1, most + 1) if period / k >= 2.5 * interval]
+        # Weekly harmonic 7j is daily harmonic j: keep one of the two collinear columns.
+        out += [(period, k) for k in range(1, most + 1) if period / k >= 2.5 * interval
+                and not (period == WEEK and daily and k % 7 == 0 and k // 7 <= max_daily)]
     return out
 
 
