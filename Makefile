@@ -31,6 +31,9 @@ lint: $(VENV)/.dev
 bench: $(VENV)/.dev
 	$(BIN)/python bench/store_bench.py
 	$(BIN)/python bench/drift_bench.py
+	$(BIN)/python bench/page_bench.py
+	$(BIN)/python bench/scale_bench.py --skip-pages
+	$(BIN)/python bench/load_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts
