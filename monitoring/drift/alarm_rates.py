@@ -25,19 +25,8 @@ MAX_THETA = 50.0
 LRV_LAGS = 10  # persistent residuals (phi misestimated by ~0.1 decays like 0.8^lag)
 
 
-def long_run_factor(x: np.ndarray, lags: int = 5) -> float:
-    """Bartlett-weighted long-run / short-run variance ratio, ACF pooled over rows, at least 1."""
-    xc = x - x.mean(axis=1, keepdims=True)
-    var = max(float(np.mean(xc * xc)), 1e-12)
-    total = 1.0
-    for lag in range(1, lags + 1):
-        rho = float(np.mean(xc[:, lag:] * xc[:, :-lag])) / var
-        total += 2 * (1 - lag / (lags + 1)) * rho
-    return float(np.clip(total, 1.0, 10.0))
-
-
 def long_run_factors(x: np.ndarray, lags: int = 5) -> np.ndarray:
-    """The same ratio for each row on its own (not clipped): one value per replicate."""
+    """Bartlett-weighted long-run / short-run variance ratio of each row (one value per replicate)."""
     xc = x - x.mean(axis=1, keepdims=True)
     var = np.maximum(np.mean(xc * xc, axis=1), 1e-12)
     total = np.ones(x.shape[0])

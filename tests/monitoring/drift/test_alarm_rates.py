@@ -9,7 +9,6 @@ from monitoring.drift.alarm_rates import (
     H_GRID,
     count_alarms,
     exp_tail,
-    long_run_factor,
     long_run_factors,
     lundberg,
     replicate_thetas,
@@ -67,9 +66,9 @@ def test_long_run_factor_sees_positive_autocorrelation() -> None:
     rng = np.random.default_rng(3)
     white = rng.standard_normal((4, 5000))
     smooth = (white[:, 1:] + white[:, :-1]) / np.sqrt(2)  # MA(1): lag-1 autocorrelation 0.5, none after
-    assert long_run_factor(white) == pytest.approx(1.0, abs=0.1)
+    assert long_run_factors(white) == pytest.approx(np.ones(4), abs=0.1)
     # 1 + 2 * (Bartlett weight 1 - 1/6) * 0.5
-    assert long_run_factor(smooth) == pytest.approx(1 + 2 * (5 / 6) * 0.5, abs=0.1)
+    assert long_run_factors(smooth) == pytest.approx(np.full(4, 1 + 2 * (5 / 6) * 0.5), abs=0.1)
 
 
 def test_long_run_factors_are_per_row() -> None:
