@@ -88,14 +88,17 @@ class PullScheduler:
         with self._lock:
             try:
                 with self.monitor.store.transaction() as conn:
-                    claimed = RuntimeState(conn).claim_slot(LEASE, self.holder, to_ms(slot),
-                                                             to_ms(now), LEASE_TTL_MS)
+                    runtime = RuntimeState(conn)
+                    claimed = runtime.claim_slot(LEASE, self.holder, to_ms(slot), to_ms(now), LEASE_TTL_MS)
+                    holder = None if claimed else (runtime.lease(LEASE) or {}).get("holder")
             except MonitoringError as exc:
                 log.error("could not take the pull lease: %s", exc)
                 self._record(now, ok=False, error=str(exc))
                 return False
             if not claimed:
-                log.info("slot %s is being pulled by another instance; skipping", iso(slot))
+                # The same process too: the start-up pull and the interval trigger can meet in one slot.
+                who = "this process" if holder == self.holder else f"another instance ({holder})"
+                log.info("slot %s is already taken by %s; skipping", iso(slot), who)
                 return False
             ok, error = True, None
             try:

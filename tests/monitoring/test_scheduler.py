@@ -34,11 +34,17 @@ def test_slots_are_aligned_to_the_epoch() -> None:
     assert trigger.get_next_fire_time(previous, now) == datetime(2026, 1, 5, 11, 0, tzinfo=UTC)
 
 
-def test_ticks_with_an_injected_clock_pull_once_per_slot(monitor: Monitor, clock) -> None:
+def test_ticks_with_an_injected_clock_pull_once_per_slot(monitor: Monitor, clock, caplog) -> None:
     scheduler = PullScheduler(monitor, Pipeline(monitor, MockSource()), holder="a")
+    other = PullScheduler(monitor, Pipeline(monitor, MockSource()), holder="b")
     assert scheduler.tick() is True
     clock.advance(minutes=20)
+    caplog.set_level("INFO", logger="monitoring.scheduler")
     assert scheduler.tick() is False  # same slot: already pulled
+    assert other.tick() is False
+    skips = [r.getMessage() for r in caplog.records if "skipping" in r.getMessage()]
+    assert skips == ["slot 2026-01-05T00:00:00Z is already taken by this process; skipping",
+                     "slot 2026-01-05T00:00:00Z is already taken by another instance (a); skipping"]
     clock.advance(minutes=45)
     assert scheduler.tick() is True
     with monitor.store.read() as conn:
