@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import numpy as np
 
 from monitoring.config import load_config
 from monitoring.context import open_monitor
@@ -13,7 +16,20 @@ from monitoring.store import Predictions, Pulls, Rejected
 from tests.fakes.azureml_server import FakeAzureML, Reply
 
 ROOT = Path(__file__).resolve().parents[3]
-BENCH = ROOT.parent / "shared" / "drift-bench" / "streams"
+START = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday; 45 days of hourly single-row pulls
+
+
+def stream(path: Path, shift_sd: float, seed: int) -> Path:
+    """A replay CSV in the drift benchmark's format: archived shifts by ``shift_sd`` from day 22."""
+    rng = np.random.default_rng(seed)
+    hours = np.arange(45 * 24)
+    archived = 500 + 40 * rng.standard_normal(hours.size) + np.where(hours >= 22 * 24, shift_sd * 40, 0.0)
+    savings = 120 + 15 * rng.standard_normal(hours.size)
+    lines = ["predicted_at,archived_gb_predicted,savings_gb_predicted"]
+    lines += [f"{(START + timedelta(hours=int(h))).strftime('%Y-%m-%dT%H:%M:%SZ')},{a:.4f},{s:.4f}"
+              for h, a, s in zip(hours, archived, savings, strict=True)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
 
 
 def cli(*args: str, env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess:
@@ -81,13 +97,14 @@ def test_import_is_atomic_idempotent_and_labelled(env, tmp_path: Path) -> None:
 
 def test_replay_writes_episodes_and_never_touches_the_live_store(env, tmp_path: Path) -> None:
     out = tmp_path / "alerts.jsonl"
-    done = cli("replay", "--input", str(BENCH / "03_shift_1sd_b1.csv"), "--output", str(out), env=env)
+    history = stream(tmp_path / "shift.csv", 2.0, seed=3)
+    done = cli("replay", "--input", str(history), "--output", str(out), env=env)
     assert done.returncode == 0, done.stderr
     assert "replayed 1080 pulls" in done.stderr
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert lines and all({"opened_at", "field", "kind", "severity"} <= set(line) for line in lines)
     first = min(line["opened_at"] for line in lines if line["field"] == "archived_gb_predicted")
-    assert "2026-01-27" <= first < "2026-01-29"  # the 1 sd shift starts on the 27th
+    assert "2026-01-27" <= first < "2026-01-29"  # the 2 sd shift starts on the 27th
     assert not any(line["field"] == "savings_gb_predicted" for line in lines)
     assert not (Path(env["MONITOR_DATA_DIR"]) / "monitor.db").exists()
 
@@ -95,8 +112,8 @@ def test_replay_writes_episodes_and_never_touches_the_live_store(env, tmp_path: 
 def test_replay_settings_file_is_validated(env, tmp_path: Path) -> None:
     settings = tmp_path / "settings.json"
     settings.write_text(json.dumps({"false_alarms_per_30d": -1}))
-    done = cli("replay", "--input", str(BENCH / "00_iid_b1.csv"), "--output", str(tmp_path / "o.jsonl"),
-               "--settings", str(settings), env=env)
+    done = cli("replay", "--input", str(stream(tmp_path / "iid.csv", 0.0, seed=4)),
+               "--output", str(tmp_path / "o.jsonl"), "--settings", str(settings), env=env)
     assert done.returncode == 2 and "False-alarm budget" in done.stderr
     assert "Traceback" not in done.stderr
 
