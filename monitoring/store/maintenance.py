@@ -62,6 +62,8 @@ def backup(store: Store, target: Path, key: Secret | None = None) -> Path:
                 except BaseException:
                     conn.execute("ROLLBACK")
                     raise
+            except sqlcipher.DatabaseError as exc:
+                raise StoreError(f"the backup to {target} failed: {exc}; no backup file was left") from exc
             finally:
                 conn.execute("DETACH DATABASE backup")
     except BaseException:
