@@ -27,8 +27,12 @@ _CUTS = {"cusum_location": (0.5, 1.0), "cusum_scale": (0.2, 0.5), "cusum_shape":
 
 
 # Per-row change each score should be tuned to, in raw score units: a 1 sd shift, a variance
-# change of about x1.9 (He2 mean 0.6), a clear skew / tail change (He3 or He4 mean 0.5).
-CANONICAL_EFFECT = np.array([1.0, 0.6, 0.5, 0.5])
+# change of about x2.4 (He2 mean 1), a clear skew / tail change (He3 or He4 mean 1). Why not
+# smaller scale and shape targets: with one row per pull their scores are skewed and a week's
+# reference leaves them uncertain, so at k = 0.25-0.3 the calibrated threshold ran to the end
+# of the grid (80) and a doubled sd took 2-4 days to flag; at k = 0.5 it is 30-50 and flags
+# in 1-3. Small scale changes were not caught within a week at k = 0.3 either.
+CANONICAL_EFFECT = np.array([1.0, 1.0, 1.0, 1.0])
 
 
 def gate_scores(min_effect: Mapping[str, float]) -> np.ndarray:
@@ -44,8 +48,7 @@ def reference_values(between: np.ndarray, within: np.ndarray, batch: np.ndarray 
     """k per one-sided sum (last axis 8) for pulls of ``batch`` rows, in standardised pull units.
 
     Two rules, the larger wins. Design: half the canonical change (classic k = delta/2,
-    capped at ``k_max``); with one row per pull a scale or shape change moves the score
-    far less than a location change, so k follows. Gate: a drift smaller than the
+    capped at ``k_max``). Gate: a drift smaller than the
     method's minimum effect must not accumulate at all, however many rows a pull has
     -- otherwise a trivially small error in the reference level (unavoidable with a
     week of data) becomes a steady drift for big batches and, sooner or later, an alarm.

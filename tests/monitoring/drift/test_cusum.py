@@ -41,9 +41,12 @@ def test_gates_by_hand() -> None:
 def test_reference_values_design_for_single_rows_and_gate_for_big_batches() -> None:
     gates = gate_scores(DEFAULT_MIN_EFFECT)
     zero, one = np.zeros(4), np.ones(4)
-    # one row per pull: sd 1, k = half the canonical change (1, .6, .5, .5), capped at .5
+    # one row per pull: sd 1, k = half the canonical change (1 each), capped at .5
     single = reference_values(zero, one, 1.0, 0.5, gates)
-    assert single.tolist() == pytest.approx([0.5, 0.5, 0.3, 0.3, 0.25, 0.25, 0.25, 0.25])
+    assert single.tolist() == pytest.approx([0.5] * 8)
+    # a capped design leaves room below: k_max 0.4 gives 0.4 everywhere, k_max 1 gives 0.5
+    assert reference_values(zero, one, 1.0, 0.4, gates).tolist() == pytest.approx([0.4] * 8)
+    assert reference_values(zero, one, 1.0, 1.0, gates).tolist() == pytest.approx([0.5] * 8)
     # 100 rows per pull: sd of a pull mean 0.1, so the min-effect gate (gate / 0.1) dominates
     big = reference_values(zero, one, 100.0, 0.5, gates)
     assert big.tolist() == pytest.approx(np.repeat(gates / 0.1, 2).tolist())
