@@ -10,7 +10,7 @@ from monitoring.cli.common import monitor, read_secret
 from monitoring.config import load_config
 from monitoring.errors import ConfigError, StoreError
 from monitoring.secret import Secret
-from monitoring.store.keys import KEY_FILE_NAME, new_raw_key, resolve_key
+from monitoring.store.keys import KEY_FILE_NAME, new_raw_key, resolve_key, write_key_file
 from monitoring.store.maintenance import backup, integrity_check, rekey, restore
 
 
@@ -67,7 +67,7 @@ def _rekey(args: argparse.Namespace) -> int:
     if keep_in_file:
         # The new key is on disk before the store uses it: a crash in between leaves
         # db.key.new beside the store, never a store that no saved key opens.
-        _write_key(staged, new_key)
+        write_key_file(staged, new_key)
     try:
         rekey(monitor().store, new_key)
     except BaseException:
@@ -79,14 +79,6 @@ def _rekey(args: argparse.Namespace) -> int:
     else:
         print("re-encrypted; set MONITOR_DB_KEY to the new key before the next start")
     return 0
-
-
-def _write_key(path: Path, key: Secret) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(key.reveal() + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
 
 
 def _check(args: argparse.Namespace) -> int:

@@ -59,6 +59,16 @@ def resolve_cookie_key(env_key: Secret | None, data_dir: Path, production: bool)
     return _generated(data_dir / COOKIE_KEY_FILE_NAME, "login-cookie key", "AUTH_COOKIE_KEY")
 
 
+def write_key_file(path: Path, key: Secret, *, exclusive: bool = False) -> None:
+    """Write ``key`` to ``path`` (mode 0600) and fsync it; ``exclusive`` refuses an existing file."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if exclusive else os.O_TRUNC)
+    fd = os.open(path, flags, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(key.reveal() + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
 def _generated(key_file: Path, what: str, variable: str) -> Secret:
     """Read a development key file, creating it (mode 0600, warned once) on first use."""
     try:
@@ -69,9 +79,7 @@ def _generated(key_file: Path, what: str, variable: str) -> Secret:
             return Secret(value)
         key_file.parent.mkdir(parents=True, exist_ok=True)
         key = new_raw_key()
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(key.reveal() + "\n")
+        write_key_file(key_file, key, exclusive=True)
     except FileExistsError:
         return _generated(key_file, what, variable)  # another process created it first
     except OSError as exc:
