@@ -112,22 +112,29 @@ class HealthChecker:
         return Check("database", HEALTHY, "the encrypted store answers", data)
 
     def _scheduler(self, now: datetime) -> Check:
+        """Fresh means a *successful* cycle within 2x the interval (plus a grace for the cycle itself).
+
+        Cycles that run but keep failing (e.g. the store refuses writes) must turn the instance
+        unhealthy, so the age is measured from the last success, or from the first run before any.
+        """
         alive = self.scheduler_alive()
         status = scheduler_status(self.monitor)
         interval = float(self.monitor.settings.effective()["pull_interval_minutes"])
-        last = status.get("last_run_at")
-        data = {"alive": alive, "last_run_at": iso(last), "next_run_at": iso(status.get("next_run_at")),
-                "last_success_at": iso(status.get("last_success_at")), "interval_minutes": interval}
+        last_run, last_ok = status.get("last_run_at"), status.get("last_success_at")
+        data = {"alive": alive, "last_run_at": iso(last_run), "next_run_at": iso(status.get("next_run_at")),
+                "last_success_at": iso(last_ok), "interval_minutes": interval}
         if alive is False:
             return Check("scheduler", UNHEALTHY, "the scheduler thread is not running", data)
         limit_s = (interval * self.limits.stale_factor + self.limits.grace_minutes) * 60
-        if last is None:
+        anchor = last_ok or status.get("first_run_at") or last_run
+        if anchor is None:
             return Check("scheduler", HEALTHY if alive else DEGRADED, "no cycle has run yet", data)
-        age = (now - last).total_seconds()
+        age = (now - anchor).total_seconds()
         data["age_seconds"] = round(age)
         if age > limit_s:
+            what = "no successful cycle" if last_run is not None and last_run > anchor else "no cycle"
             return Check("scheduler", UNHEALTHY,
-                         f"no cycle for {age / 60:.0f} min (limit {limit_s / 60:.0f} min)", data)
+                         f"{what} for {age / 60:.0f} min (limit {limit_s / 60:.0f} min)", data)
         if status.get("last_error"):
             return Check("scheduler", DEGRADED, "the last cycle failed; see the logs", data)
         return Check("scheduler", HEALTHY, "cycles are on time", data)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from datetime import timedelta
 
-from health.checker import Check, HealthChecker, HealthStatus
+from health.checker import UNHEALTHY, Check, HealthChecker, HealthStatus
 
 
 class HealthService:
@@ -19,9 +20,13 @@ class HealthService:
 
     def __init__(self, checker: HealthChecker, max_age_seconds: float = 10.0,
                  probe: Callable[[], Check] | None = None, probe_every_seconds: float = 60.0,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 monotonic: Callable[[], float] = time.monotonic,
+                 stalled_after_seconds: float | None = None) -> None:
         self.checker = checker
         self.max_age = max_age_seconds
+        # A refresh that has not returned by then is hung (e.g. the /home share stopped answering).
+        self.stalled_after = (6 * max_age_seconds if stalled_after_seconds is None
+                              else stalled_after_seconds)
         self.probe_fn = probe
         self.probe_every = probe_every_seconds
         self.monotonic = monotonic
@@ -39,14 +44,26 @@ class HealthService:
         return status
 
     def cached(self) -> HealthStatus | None:
-        """The last status (None before the first); stale ones refresh in the background."""
+        """The last status (None before the first); stale ones refresh in the background.
+
+        A refresh that hangs must not leave liveness answering the old "healthy" forever: once
+        the cached status is older than ``stalled_after`` while a refresh is still running, the
+        answer is unhealthy, so App Service replaces an instance whose store stopped answering.
+        """
         with self._lock:
             status, age = self._status, self.monotonic() - self._taken_at
+            stalled = status is not None and self._refreshing and age > self.stalled_after
             refresh = status is not None and age > self.max_age and not self._refreshing
             if refresh:
                 self._refreshing = True
         if refresh:
             threading.Thread(target=self._refresh, name="health-refresh", daemon=True).start()
+        if stalled and status is not None:
+            hung = Check("health_check", UNHEALTHY,
+                         f"the health check has not finished for {age:.0f} s; the store may be hung",
+                         {"age_seconds": round(age)})
+            return HealthStatus(UNHEALTHY, (*status.checks, hung),
+                                status.checked_at + timedelta(seconds=age), status.duration_ms)
         return status
 
     def _refresh(self) -> None:

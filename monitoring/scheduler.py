@@ -118,15 +118,21 @@ class PullScheduler:
             self._record(now, ok=ok, error=error)
             return ok
 
-    def _record(self, now: datetime, ok: bool, error: str | None) -> None:
+    def _record(self, now: datetime, ok: bool | None, error: str | None) -> None:
+        """Record a run (``ok`` True/False) or, with ``ok=None``, only a new interval and next run.
+
+        ``first_run_at`` anchors the health check's freshness until the first success, so
+        cycles that fail from the very start still turn the instance unhealthy.
+        """
         try:
             with self.monitor.store.transaction() as conn:
                 state = RuntimeState(conn)
                 status = state.get(STATUS_KEY) or {}
-                status.update({"last_run_at": to_ms(now), "holder": self.holder,
-                               "interval_minutes": self._interval.total_seconds() / 60,
-                               "next_run_at": to_ms(self.next_run_time(now)),
-                               "last_error": error})
+                status.update({"interval_minutes": self._interval.total_seconds() / 60,
+                               "next_run_at": to_ms(self.next_run_time(now))})
+                if ok is not None:
+                    status.update({"last_run_at": to_ms(now), "holder": self.holder, "last_error": error})
+                    status.setdefault("first_run_at", to_ms(now))
                 if ok:
                     status["last_success_at"] = to_ms(now)
                 state.put(STATUS_KEY, status, to_ms(now))
@@ -146,7 +152,7 @@ class PullScheduler:
         self._interval = interval
         if self._scheduler is not None:
             self._scheduler.reschedule_job(JOB_ID, trigger=make_trigger(interval))
-        self._record(self.clock(), ok=True, error=None)
+        self._record(self.clock(), ok=None, error=None)
         return True
 
     def _watch(self) -> None:

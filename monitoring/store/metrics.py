@@ -26,11 +26,32 @@ class Metrics:
             "SELECT at, value, labels FROM op_metrics WHERE name = ? AND at >= ? AND at < ? "
             "ORDER BY at", (name, start, end))]
 
-    def summary(self, start: int, end: int) -> list[tuple[str, int, float, float, float]]:
-        """(name, count, mean, min, max) per metric, aggregated in SQL."""
-        return [(n, int(c), float(m), float(lo), float(hi)) for n, c, m, lo, hi in self.conn.execute(
-            "SELECT name, count(*), avg(value), min(value), max(value) FROM op_metrics "
-            "WHERE at >= ? AND at < ? GROUP BY name ORDER BY name", (start, end))]
+    def summary(self, start: int, end: int,
+                q: float = 0.95) -> list[tuple[str, str, int, float, float, float]]:
+        """(name, labels, count, mean, q-quantile, max) per metric and label, all in SQL.
+
+        The quantile interpolates linearly between order statistics, as numpy's default does,
+        so the metrics page never loads raw samples (90 days of page timings can be large).
+        """
+        sql = """
+            WITH ranked AS (
+                SELECT name, labels, value,
+                       row_number() OVER (PARTITION BY name, labels ORDER BY value) AS rn,
+                       count(*) OVER (PARTITION BY name, labels) AS n
+                FROM op_metrics WHERE at >= :start AND at < :end),
+            g AS (
+                SELECT name, labels, n, value, rn,
+                       CAST(:q * (n - 1) AS INTEGER) + 1 AS lo,
+                       :q * (n - 1) - CAST(:q * (n - 1) AS INTEGER) AS f
+                FROM ranked)
+            SELECT name, labels, max(n), avg(value),
+                   max(CASE WHEN rn = lo THEN value END) * (1 - max(f))
+                   + coalesce(max(CASE WHEN rn = lo + 1 THEN value END),
+                              max(CASE WHEN rn = lo THEN value END)) * max(f),
+                   max(value)
+            FROM g GROUP BY name, labels ORDER BY name, labels"""
+        return [(n, lab, int(c), float(m), float(p), float(hi)) for n, lab, c, m, p, hi in self.conn.execute(
+            sql, {"start": start, "end": end, "q": q})]
 
     def names(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT DISTINCT name FROM op_metrics ORDER BY 1")]

@@ -58,18 +58,12 @@ def outcomes(monitor: Monitor, span: TimeRange, max_points: int = 48) -> list[di
 
 
 def op_summary(monitor: Monitor, span: TimeRange) -> list[dict[str, Any]]:
-    """Per recorded metric (cycle, drift check, page query ...): count, mean, p95, max."""
+    """Per recorded metric and label (cycle, drift check per field, page query per query ...):
+    count, mean, p95, max, aggregated in SQL."""
     with timed("metrics.summary"), monitor.store.read() as conn:
-        repo = Metrics(conn)
-        names = [n for n, *_ in repo.summary(span.start_ms, span.end_ms)]
-        out = []
-        for name in names:
-            values = np.array([v for _, v, _ in repo.samples(name, span.start_ms, span.end_ms)])
-            if values.size == 0:
-                continue
-            out.append({"metric": name, "samples": int(values.size), "mean": float(values.mean()),
-                        "p95": float(np.percentile(values, 95)), "max": float(values.max())})
-    return out
+        rows = Metrics(conn).summary(span.start_ms, span.end_ms)
+    return [{"metric": name, "label": label, "samples": count, "mean": mean, "p95": p95, "max": top}
+            for name, label, count, mean, p95, top in rows]
 
 
 @dataclass(frozen=True)

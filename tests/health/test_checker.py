@@ -3,18 +3,21 @@ real store and scheduler; HealthService's cache; the rate-limited endpoint probe
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
 from health.checker import DEGRADED, HEALTHY, UNHEALTHY, HealthChecker, Limits
 from health.probe import EndpointProbe
 from health.service import HealthService
+from monitoring.actors import SYSTEM
 from monitoring.context import Monitor
 from monitoring.errors import StoreError
 from monitoring.pipeline import Pipeline
-from monitoring.scheduler import PullScheduler
+from monitoring.scheduler import PullScheduler, scheduler_status
 from monitoring.sources import MockSource
 from tests.fakes.azureml_server import Reply
 
@@ -83,6 +86,83 @@ def test_a_dead_scheduler_or_stale_cycles_are_unhealthy(monitor: Monitor, clock)
     stale = checker.check()
     (scheduler,) = [c for c in stale.checks if c.name == "scheduler"]
     assert stale.status == UNHEALTHY and scheduler.detail.startswith("no cycle for 126 min")
+
+
+class _Failing:
+    """A cycle runner whose every cycle raises, like one whose store refuses writes."""
+
+    def run_cycle(self, now, kind="scheduled"):
+        raise StoreError("disk I/O error")
+
+
+def test_cycles_that_keep_failing_make_the_instance_unhealthy_until_one_succeeds(monitor, clock) -> None:
+    checker = HealthChecker(monitor, scheduler_alive=lambda: True, limits=CALM)
+    failing = PullScheduler(monitor, _Failing(), holder="h")
+    for _ in range(3):  # a failing cycle every hour keeps last_run_at fresh; that is not health
+        assert failing.tick() is False
+        (scheduler,) = [c for c in checker.check().checks if c.name == "scheduler"]
+        assert scheduler.status == DEGRADED and "the last cycle failed" in scheduler.detail
+        clock.advance(minutes=60)
+    assert failing.tick() is False
+    status = checker.check()
+    (scheduler,) = [c for c in status.checks if c.name == "scheduler"]
+    assert status.status == UNHEALTHY and scheduler.detail.startswith("no successful cycle for 180 min")
+    clock.advance(minutes=60)
+    assert PullScheduler(monitor, Pipeline(monitor, MockSource()), holder="h").tick() is True
+    assert checker.check().status == HEALTHY
+
+
+def test_an_interval_change_is_not_recorded_as_a_cycle(monitor, clock) -> None:
+    scheduler = PullScheduler(monitor, _Failing(), holder="h")
+    scheduler.tick()
+    clock.advance(minutes=30)
+    monitor.settings.update(SYSTEM, {"pull_interval_minutes": 30})
+    assert scheduler.refresh_interval() is True
+    status = scheduler_status(monitor)
+    assert status["last_error"] == "disk I/O error"  # not wiped by the interval change
+    assert status["last_run_at"] == clock() - timedelta(minutes=30)
+    assert "last_success_at" not in status and status["interval_minutes"] == 30
+
+
+def test_high_memory_degrades(monitor: Monitor) -> None:
+    status = HealthChecker(monitor, limits=replace(CALM, memory_percent_degraded=0.0)).check()
+    (resources,) = [c for c in status.checks if c.name == "resources"]
+    assert status.status == DEGRADED and resources.detail.startswith("memory ")
+
+
+def test_a_probe_that_raises_is_reported_and_never_escapes(monitor: Monitor) -> None:
+    class Broken(HealthChecker):
+        def _pulls(self, now):
+            raise RuntimeError("boom")
+
+    status = Broken(monitor, scheduler_alive=lambda: True, limits=CALM).check()
+    (pulls,) = [c for c in status.checks if c.name == "pulls"]
+    assert status.status == UNHEALTHY and pulls.detail == "probe failed: RuntimeError"
+
+
+def test_a_hung_refresh_turns_liveness_unhealthy(monitor: Monitor) -> None:
+    release = threading.Event()
+    calls = []
+
+    class Hanging(HealthChecker):
+        def check(self):
+            calls.append(1)
+            if len(calls) > 1:
+                release.wait(10)  # a store on a share that stopped answering
+            return super().check()
+
+    now = [0.0]
+    service = HealthService(Hanging(monitor, limits=CALM), max_age_seconds=10, monotonic=lambda: now[0])
+    first = service.fresh()
+    now[0] = 11.0
+    assert service.cached() is first  # the refresh starts and hangs
+    now[0] = 59.0
+    assert service.cached() is first  # not yet past 6 x max_age
+    now[0] = 61.0
+    hung = service.cached()
+    release.set()
+    assert hung.status == UNHEALTHY and hung.checks[-1].name == "health_check"
+    assert "has not finished for 61 s" in hung.checks[-1].detail
 
 
 def test_health_service_answers_pings_from_its_cache(monitor: Monitor) -> None:

@@ -83,7 +83,7 @@ def test_metrics_and_retention(store: Store) -> None:
         Metrics(conn).add_many([(i, "pull_latency_ms", float(i), "") for i in range(10)])
         Metrics(conn).add(5, "cycle_ms", 3.0)
     with store.read() as conn:
-        summary = {name: (count, mean) for name, count, mean, _, _ in Metrics(conn).summary(0, 100)}
+        summary = {name: (count, mean) for name, _, count, mean, _, _ in Metrics(conn).summary(0, 100)}
         assert summary == {"cycle_ms": (1, 3.0), "pull_latency_ms": (10, 4.5)}
     with store.transaction() as conn:
         assert Metrics(conn).delete_before(5) == 5

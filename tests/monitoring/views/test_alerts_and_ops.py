@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
@@ -92,3 +92,40 @@ def test_page_timings_are_buffered_then_flushed_as_metrics(seeded_monitor: Monit
     with timed("views.test"):
         pass
     assert [s[3] for s in TIMINGS.drain()] == ["views.test"]
+
+
+def test_op_summary_lists_what_a_real_cycle_and_a_page_query_recorded(seeded_monitor: Monitor) -> None:
+    from monitoring import lifecycle
+
+    monitor = seeded_monitor
+    monitor.clock.advance(hours=1)
+    lifecycle.build_pipeline(monitor).run_cycle(monitor.clock(), "scheduled")  # pull + drift check
+    TIMINGS.drain()
+    alerts.list_alerts(monitor, "open")  # a page query, timed into the buffer (at wall-clock time)
+    span = TimeRange(monitor.clock() - timedelta(minutes=5), datetime.now(UTC) + timedelta(minutes=1))
+    assert TIMINGS.flush(monitor.store) >= 1
+    rows = ops.op_summary(monitor, span)
+    by_metric = {(r["metric"], r["label"]): r for r in rows}
+    assert {"cycle_ms", "cycle_rows_stored", "drift_check_ms", "page_query_ms"} <= {m for m, _ in by_metric}
+    assert by_metric[("cycle_rows_stored", "mock")]["max"] == 20.0  # throughput: the cycle's rows
+    assert ("page_query_ms", "alerts.list") in by_metric  # page latencies, per query
+    assert {lab for m, lab in by_metric if m == "drift_check_ms"} >= {ARCHIVED, "confidence_interval"}
+
+
+def test_op_summary_quantiles_match_numpy_per_metric_and_label(seeded_monitor: Monitor) -> None:
+    from monitoring.store import Metrics
+
+    rng = np.random.default_rng(7)
+    samples = {("a_ms", "x"): rng.exponential(30, 101), ("a_ms", "y"): rng.normal(5, 1, 7),
+               ("b_ms", ""): np.array([4.0])}
+    start = 10**12
+    with seeded_monitor.store.transaction() as conn:
+        Metrics(conn).add_many([(start + i, name, float(v), lab) for (name, lab), values in samples.items()
+                                for i, v in enumerate(values)])
+    with seeded_monitor.store.read() as conn:
+        rows = Metrics(conn).summary(start, start + 1000)
+    assert [(n, lab) for n, lab, *_ in rows] == sorted(samples)
+    for name, lab, count, mean, p95, top in rows:
+        values = samples[(name, lab)]
+        assert (count, top) == (values.size, pytest.approx(values.max()))
+        assert (mean, p95) == (pytest.approx(values.mean()), pytest.approx(np.percentile(values, 95)))
