@@ -24,7 +24,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
 from urllib3.exceptions import HTTPError as Urllib3HTTPError
 
 from ml_client.auth import EndpointAuth, TokenCredential, auth_for
@@ -41,6 +40,7 @@ from ml_client.failures import REQUEST_ID_HEADERS, status_error, transport_error
 from ml_client.mapping import RejectedItem, map_response
 from ml_client.retry import CallBudget, DeadlineRetry, RetryStopped
 from ml_client.settings import EndpointSettings
+from ml_client.watchdog import DeadlineAdapter
 
 log = logging.getLogger("ml_client.client")
 
@@ -88,7 +88,7 @@ class ScoringClient:
         self._lock = threading.Lock()
         self._owns_session = session is None
         self._session = session or requests.Session()
-        self._adapter = HTTPAdapter(pool_connections=1, pool_maxsize=2)
+        self._adapter = DeadlineAdapter(pool_connections=1, pool_maxsize=2)
         self._session.mount(settings.scoring_uri, self._adapter)
         self._body = settings.request_bytes()
         self._host = urlsplit(settings.scoring_uri).hostname or "the endpoint"
@@ -152,17 +152,40 @@ class ScoringClient:
         self._adapter.max_retries = DeadlineRetry.for_call(
             max_attempts=s.max_attempts, backoff_factor=s.backoff_factor, backoff_max=s.backoff_max,
             backoff_jitter=s.backoff_jitter, max_retry_after=s.max_retry_after, budget=budget)
+        watch = self._adapter.watch
+        watch.arm(budget.remaining())  # read timeouts bound each recv, not dribbled headers
         try:
-            response = self._session.post(
-                s.scoring_uri, data=self._body, headers=self._headers(), auth=self._auth,
-                timeout=(s.connect_timeout, s.read_timeout), stream=True, allow_redirects=False)
-        except RetryStopped as exc:
-            raise DeadlineExceeded(
+            try:
+                response = self._session.post(
+                    s.scoring_uri, data=self._body, headers=self._headers(), auth=self._auth,
+                    timeout=(s.connect_timeout, s.read_timeout), stream=True, allow_redirects=False)
+            finally:
+                watch.disarm()
+        except (RetryStopped, requests.RequestException, Urllib3HTTPError, OSError) as exc:
+            raise self._post_error(exc, budget, start, cut_at_deadline=watch.fired) from exc
+        if watch.fired:  # http.client takes EOF inside the headers for their end: not a reply
+            response.close()
+            raise self._post_error(None, budget, start, cut_at_deadline=True)
+        return self._finish(response, budget, start)
+
+    def _post_error(self, exc: BaseException | None, budget: CallBudget, start: float, *,
+                    cut_at_deadline: bool) -> EndpointError:
+        if cut_at_deadline:
+            return EndpointTimeout(
+                f"no complete reply within the call's deadline ({self.settings.total_deadline:.0f} s, "
+                f"{budget.attempts} attempt(s)): the endpoint accepted the request but sends its reply "
+                "headers very slowly; the next pull will try again", attempts=budget.attempts,
+                status=budget.last_status)
+        if isinstance(exc, RetryStopped):
+            return DeadlineExceeded(
                 f"gave up after {budget.attempts} attempt(s) in {self._clock() - start:.1f} s: "
                 f"{exc.reason}; the next pull will try again", attempts=budget.attempts,
-                status=exc.status, retry_after=exc.retry_after) from exc
-        except (requests.RequestException, Urllib3HTTPError, OSError) as exc:
-            raise self._transport_error(exc, budget, start) from exc
+                status=exc.status, retry_after=exc.retry_after)
+        assert exc is not None
+        return self._transport_error(exc, budget, start)
+
+    def _finish(self, response: requests.Response, budget: CallBudget, start: float) -> ScoreResult:
+        s = self.settings
         with response:
             status = response.status_code
             if not 200 <= status < 300:

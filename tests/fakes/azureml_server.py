@@ -20,9 +20,10 @@ scoring request (FIFO); when the queue is empty ``default`` answers (a ``Reply``
 function of the ``RecordedRequest``). A ``Reply`` sets the status, headers (e.g.
 Retry-After), body (``Reply.json``, ``Reply.text``, ``Reply.wrapped`` for string-wrapped
 JSON, ``Reply.rows``), a ``delay`` before the headers (read timeouts), ``dribble``
-(slow-loris: one byte per interval), ``truncate_to`` (Content-Length larger than what is
-sent), ``chunked`` or ``close_delimited`` framing, or ``drop`` (close the connection
-without answering).
+(slow-loris: the body one byte per interval), ``dribble_headers`` (slow-loris on the
+status line and headers, which read timeouts alone cannot bound), ``truncate_to``
+(Content-Length larger than what is sent), ``chunked`` or ``close_delimited`` framing,
+or ``drop`` (close the connection without answering).
 
 Every request (authorised or not) is recorded: ``requests``, ``request_count``,
 ``last_request`` (headers lower-cased, raw body, ``json()``).
@@ -92,6 +93,7 @@ class Reply:
     content_type: str = "application/json"
     delay: float = 0.0
     dribble: float = 0.0
+    dribble_headers: float = 0.0
     truncate_to: int | None = None
     chunked: bool = False
     close_delimited: bool = False
@@ -314,6 +316,9 @@ class FakeAzureML:
             handler.close_connection = True
             return
         payload = reply.body if reply.truncate_to is None else reply.body[: reply.truncate_to]
+        if reply.dribble_headers:
+            self._dribble_headers(handler, reply)
+            return
         handler.send_response(reply.status)
         handler.send_header("Content-Type", reply.content_type)
         handler.send_header("x-request-id", request_id)
@@ -343,6 +348,19 @@ class FakeAzureML:
             handler.wfile.write(b"0\r\n\r\n")
         else:
             handler.wfile.write(payload)
+
+    def _dribble_headers(self, handler: _Handler, reply: Reply) -> None:
+        """A status line and a hundred padding headers, one byte per interval (then the body)."""
+        head = (f"HTTP/1.1 {reply.status} OK\r\nContent-Type: {reply.content_type}\r\n"
+                + "".join(f"x-padding-{i}: {'z' * 20}\r\n" for i in range(100))
+                + f"Content-Length: {len(reply.body)}\r\n\r\n").encode()
+        handler.close_connection = True
+        for i in range(len(head)):
+            handler.wfile.write(head[i:i + 1])
+            handler.wfile.flush()
+            if self._stopping.wait(reply.dribble_headers):
+                return
+        handler.wfile.write(reply.body)
 
 
 @pytest.fixture

@@ -171,6 +171,19 @@ def test_slow_loris_is_cut_off_at_the_deadline(fake_azureml: FakeAzureML, make_c
     assert caught.value.status == 200
 
 
+def test_dribbled_headers_are_cut_off_at_the_deadline_and_the_next_call_works(fake_azureml: FakeAzureML,
+                                                                               make_client):
+    """Read timeouts bound each recv, not the header block; the watchdog bounds the whole."""
+    fake_azureml.enqueue(Reply.rows(5, dribble_headers=0.02))  # ~60 s of headers, a byte at a time
+    client = make_client(read_timeout=0.3, total_deadline=0.8)
+    started = time.monotonic()
+    with pytest.raises(EndpointTimeout, match="headers very slowly") as caught:
+        client.score()
+    assert 0.75 <= time.monotonic() - started < 1.5
+    assert caught.value.attempts == 1
+    assert len(client.score().rows) == 20  # the shut-down socket is not reused
+
+
 def test_body_cut_short_is_a_connection_error(fake_azureml: FakeAzureML, make_client):
     fake_azureml.enqueue(Reply.rows(50, truncate_to=100))
     with pytest.raises(EndpointConnectionError, match="cut short") as caught:
