@@ -74,10 +74,12 @@ class Pipeline:
               cycle_scope(kind, self.monitor.config.demo_mode)):
             previous = self._previous_cycle_at()
             try:
-                fetched = fetch_with_fallback(self.source, slot, bool(settings["mock_fallback"]),
-                                              self.fallback)
-                report.pull = store_pull(self.monitor, fetched, slot, now, self.monitor.clock(),
-                                         kind, settings, report.cycle_id)
+                report.pull = self._already_pulled(slot, kind)
+                if report.pull is None:
+                    fetched = fetch_with_fallback(self.source, slot, bool(settings["mock_fallback"]),
+                                                  self.fallback)
+                    report.pull = store_pull(self.monitor, fetched, slot, now, self.monitor.clock(),
+                                             kind, settings, report.cycle_id)
             except MonitoringError as exc:
                 report.errors.append(f"store: {exc}")
                 log.error("could not store the pull for %s: %s", iso(slot), exc)
@@ -109,6 +111,24 @@ class Pipeline:
                                 or report.changes.resolved):
             self.on_changes(report.changes)
         return report
+
+    def _already_pulled(self, slot: datetime, kind: str) -> PullResult | None:
+        """A scheduled slot whose pull committed before the process died is not pulled again.
+
+        The lease frees a slot whose cycle never finished, so a restart re-runs it; a second
+        pull would store the slot's predictions twice (or a second, empty pull record). The
+        re-run keeps the stored pull and does the rest: detection, alerts, the cycle record.
+        """
+        if kind != "scheduled":
+            return None
+        with self.monitor.store.read() as conn:
+            done = Pulls(conn).stored_for_slot(to_ms(slot), kind)
+        if done is None:
+            return None
+        log.info("slot %s already has pull #%s (a re-run after an interrupted cycle); not pulling again",
+                 iso(slot), done.id)
+        return PullResult(int(done.id or 0), done.outcome, done.source, done.rows_received, done.rows_stored,
+                          done.rows_rejected, done.error)
 
     def _after(self, now: datetime, kind: str, report: CycleReport) -> None:
         """Tell subscribers what the cycle did, then run maintenance (never raises)."""

@@ -65,6 +65,13 @@ class Pulls:
         row = self.conn.execute(_SELECT + " WHERE id = ?", (pull_id,)).fetchone()
         return _record(row) if row else None
 
+    def stored_for_slot(self, slot_at: int, kind: str) -> PullRecord | None:
+        """The first pull of ``kind`` for the slot that got data (real or simulated), if any."""
+        row = self.conn.execute(
+            _SELECT + " WHERE slot_at = ? AND kind = ? AND outcome != 'failed' ORDER BY id LIMIT 1",
+            (slot_at, kind)).fetchone()
+        return _record(row) if row else None
+
     def latest(self, kinds: tuple[str, ...] = ("scheduled", "manual")) -> PullRecord | None:
         marks = ",".join("?" * len(kinds))
         row = self.conn.execute(

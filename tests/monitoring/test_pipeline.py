@@ -194,3 +194,26 @@ def _admin():
     from monitoring.actors import Actor
 
     return Actor("admin", "admin")
+
+
+def test_a_rerun_of_a_slot_whose_pull_committed_does_not_pull_again(wired) -> None:
+    """After a crash between the pull's commit and the end of the cycle, the lease frees the
+    slot and a restart re-runs it: the stored pull is kept, nothing is fetched or stored twice."""
+    first = wired.pipeline.run_cycle(wired.clock(), "scheduled")
+    assert (first.pull.outcome, wired.server.request_count) == ("ok", 1)
+    wired.clock.advance(minutes=20)  # same hourly slot
+    again = wired.pipeline.run_cycle(wired.clock(), "scheduled")
+    assert again.pull.pull_id == first.pull.pull_id and again.errors == []
+    assert wired.server.request_count == 1 and len(_pulls(wired.monitor)) == 1
+    with wired.monitor.store.read() as conn:
+        assert Predictions(conn).count_by_source() == {"azure_ml": 20}
+    manual = wired.pipeline.run_cycle(wired.clock(), "manual")  # an operator's "pull now" still pulls
+    assert manual.pull.pull_id != first.pull.pull_id and wired.server.request_count == 2
+
+
+def test_a_slot_whose_pull_failed_is_tried_again(wired) -> None:
+    wired.monitor.settings.update(_admin(), {"mock_fallback": False})
+    wired.server.default = Reply.error(400, "bad request")
+    assert wired.pipeline.run_cycle(wired.clock(), "scheduled").pull.outcome == "failed"
+    wired.server.default = Reply.rows(5)
+    assert wired.pipeline.run_cycle(wired.clock(), "scheduled").pull.outcome == "ok"

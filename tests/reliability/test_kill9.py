@@ -2,12 +2,17 @@
 
 After every kill the store must open, pass SQLCipher's integrity check, and hold only
 whole pulls: each pull's rows, quarantined rows and rollups agree with its record, and
-redoing the interrupted work adds exactly what was missing.
+redoing the interrupted work adds exactly what was missing: no slot has two pulls.
+
+The kill moments are random per run (the seed is printed, and ``KILL9_SEED`` replays one);
+each test also checks that work advanced between kills, so the kills land in the middle of
+writing rather than before the work began.
 """
 
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -27,15 +32,29 @@ from monitoring.store.maintenance import integrity_check
 from monitoring.store.predictions import ROW_COUNT
 
 ROOT = Path(__file__).resolve().parents[2]
-KILLS = 4
+KILLS = 5
+SEED = int(os.environ.get("KILL9_SEED", time.time_ns() % 2**32))
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    print(f"kill moments from KILL9_SEED={SEED}")  # shown with a failure, to replay it
+    return np.random.default_rng(SEED)
 
 
 def _start(mode: str, workdir: Path, env: dict[str, str]) -> subprocess.Popen:
     proc = subprocess.Popen([sys.executable, "-m", "tests.support.crash_worker", mode, str(workdir)],
                             cwd=ROOT, env={**env, "LOG_LEVEL": "ERROR"}, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True)
-    assert proc.stdout.readline().strip() == "ready"
-    return proc
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # never block on a worker that died before "ready"
+        ready, _, _ = select.select([proc.stdout], [], [], 1.0)
+        if ready:
+            assert proc.stdout.readline().strip() == "ready"
+            return proc
+        assert proc.poll() is None, f"the {mode} worker exited with {proc.returncode} before starting"
+    proc.kill()
+    raise AssertionError(f"the {mode} worker did not start within 60 s")
 
 
 def _kill_after(proc: subprocess.Popen, seconds: float) -> None:
@@ -61,6 +80,12 @@ def _check_whole(env: dict[str, str]) -> dict[str, int]:
             rolled = dict(conn.execute("SELECT source, sum(n) FROM field_rollup WHERE field = ? "
                                        "GROUP BY source", (ROW_COUNT,)))
             assert counted == rolled
+            twice = conn.execute(
+                "SELECT slot_at, count(*) FROM pulls WHERE kind = 'scheduled' AND outcome != 'failed' "
+                "GROUP BY slot_at HAVING count(*) > 1").fetchall()
+            assert twice == [], f"slots pulled twice after a restart: {twice}"
+            counted["pulls"] = conn.execute("SELECT count(*) FROM pulls").fetchone()[0]
+            counted["audit"] = conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
             for key, value in Settings(conn).all().items():
                 entries = [e for e in Audit(conn).recent(100_000, "settings.") if e.target == key]
                 latest = max(entries, key=lambda e: e.id)  # each worker's clock restarts: use ids
@@ -70,16 +95,19 @@ def _check_whole(env: dict[str, str]) -> dict[str, int]:
         monitor.close()
 
 
+ROWS_PER_HOUR = 2500  # ~1.2 s of import per file, so the kills land inside the files
+
+
 @pytest.fixture
 def days(tmp_path: Path) -> list[Path]:
-    rng = np.random.default_rng(5)
+    gen = np.random.default_rng(5)
     paths = []
     for day in range(4):
+        hours = np.repeat(np.arange(24), ROWS_PER_HOUR)
+        archived, savings = gen.normal(500, 40, hours.size), np.abs(gen.normal(120, 15, hours.size))
         lines = ["predicted_at,archived_gb_predicted,savings_gb_predicted"]
-        for hour in range(24):
-            for _ in range(800):
-                lines.append(f"2026-01-{day + 5:02d}T{hour:02d}:00:00Z,{rng.normal(500, 40):.3f},"
-                             f"{abs(rng.normal(120, 15)):.3f}")
+        lines += [f"2026-01-{day + 5:02d}T{h:02d}:00:00Z,{a:.3f},{b:.3f}"
+                  for h, a, b in zip(hours.tolist(), archived.tolist(), savings.tolist(), strict=True)]
         lines.append(f"2026-01-{day + 5:02d}T00:00:00Z,-1,5")  # one row to quarantine per file
         path = tmp_path / f"day-{day}.csv"
         path.write_text("\n".join(lines) + "\n")
@@ -87,23 +115,27 @@ def days(tmp_path: Path) -> list[Path]:
     return paths
 
 
-def test_kill_during_imports_loses_and_duplicates_nothing(env, tmp_path, days) -> None:
-    rng = np.random.default_rng(11)
+def _kill_repeatedly(mode: str, tmp_path: Path, env: dict[str, str], rng: np.random.Generator,
+                     low: float, high: float, progress: str) -> None:
+    seen = []
     for _ in range(KILLS):
-        _kill_after(_start("import", tmp_path, env), float(rng.uniform(0.3, 2.5)))
-        _check_whole(env)
+        _kill_after(_start(mode, tmp_path, env), float(rng.uniform(low, high)))
+        seen.append(_check_whole(env).get(progress, 0))
+    assert seen[-1] > 0 and len(set(seen)) > 1, f"the {mode} worker made no progress between kills: {seen}"
+
+
+def test_kill_during_imports_loses_and_duplicates_nothing(env, tmp_path, days, rng) -> None:
+    _kill_repeatedly("import", tmp_path, env, rng, 0.3, 2.5, "import")
     monitor = open_monitor(load_config(env), bootstrap_admin=False)
     for path in days:  # the retry after the crash completes what is missing, nothing more
         import_csv(monitor, path)
     monitor.close()
-    assert _check_whole(env) == {"import": 4 * 24 * 800}
+    final = _check_whole(env)
+    assert final["import"] == 4 * 24 * ROWS_PER_HOUR
 
 
-def test_kill_during_cycles_leaves_whole_pulls(env, tmp_path) -> None:
-    rng = np.random.default_rng(12)
-    for _ in range(KILLS):
-        _kill_after(_start("cycle", tmp_path, env), float(rng.uniform(0.5, 4.0)))
-        _check_whole(env)
+def test_kill_during_cycles_leaves_whole_pulls(env, tmp_path, rng) -> None:
+    _kill_repeatedly("cycle", tmp_path, env, rng, 0.5, 4.0, "pulls")
     monitor = open_monitor(load_config(env), bootstrap_admin=False)
     try:  # the next cycle after the crashes runs cleanly and the detector catches up
         report = build_pipeline(monitor).run_cycle(datetime(2026, 3, 1, tzinfo=UTC), "scheduled")
@@ -113,8 +145,5 @@ def test_kill_during_cycles_leaves_whole_pulls(env, tmp_path) -> None:
     _check_whole(env)
 
 
-def test_kill_during_settings_writes_keeps_value_and_audit_together(env, tmp_path) -> None:
-    rng = np.random.default_rng(13)
-    for _ in range(KILLS):
-        _kill_after(_start("settings", tmp_path, env), float(rng.uniform(0.1, 1.5)))
-        _check_whole(env)
+def test_kill_during_settings_writes_keeps_value_and_audit_together(env, tmp_path, rng) -> None:
+    _kill_repeatedly("settings", tmp_path, env, rng, 0.1, 1.5, "audit")

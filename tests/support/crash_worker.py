@@ -2,7 +2,9 @@
 
 Usage: python -m tests.support.crash_worker MODE WORKDIR
   import   : imports WORKDIR/day-*.csv one after another, forever
-  cycle    : runs demo cycles (simulated source, real detector) an hour apart, forever
+  cycle    : runs demo cycles (simulated source, real detector) an hour apart, forever; the
+             clock restarts with each worker, so a restart re-runs slots that were already
+             pulled, as a restart does once the lease of an interrupted slot expires
   settings : writes settings (with their audit rows), forever
 Prints "ready" once the store is open, so the killer knows the work has begun.
 """
