@@ -92,8 +92,9 @@ class PullScheduler:
                     claimed = runtime.claim_slot(LEASE, self.holder, to_ms(slot), to_ms(now), LEASE_TTL_MS)
                     holder = None if claimed else (runtime.lease(LEASE) or {}).get("holder")
             except MonitoringError as exc:
+                # Not recorded in the store: what broke the lease (a full disk, a read-only
+                # share) breaks that write too. Health reads the store's last write error.
                 log.error("could not take the pull lease: %s", exc)
-                self._record(now, ok=False, error=str(exc))
                 return False
             if not claimed:
                 # The same process too: the start-up pull and the interval trigger can meet in one slot.
@@ -102,7 +103,10 @@ class PullScheduler:
                 return False
             ok, error = True, None
             try:
-                self.runner.run_cycle(now, "scheduled")
+                report = self.runner.run_cycle(now, "scheduled")
+                errors = list(getattr(report, "errors", None) or [])
+                if errors:  # a cycle whose pull could not be stored is not a success
+                    ok, error = False, "; ".join(errors)
             except MonitoringError as exc:
                 ok, error = False, str(exc)
                 log.error("pull cycle failed: %s", exc)

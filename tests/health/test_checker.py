@@ -16,7 +16,7 @@ from health.service import HealthService
 from monitoring.actors import SYSTEM
 from monitoring.context import Monitor
 from monitoring.errors import StoreError
-from monitoring.pipeline import Pipeline
+from monitoring.pipeline import CycleReport, Pipeline
 from monitoring.scheduler import PullScheduler, scheduler_status
 from monitoring.sources import MockSource
 from tests.fakes.azureml_server import Reply
@@ -110,6 +110,18 @@ def test_cycles_that_keep_failing_make_the_instance_unhealthy_until_one_succeeds
     clock.advance(minutes=60)
     assert PullScheduler(monitor, Pipeline(monitor, MockSource()), holder="h").tick() is True
     assert checker.check().status == HEALTHY
+
+
+def test_a_cycle_that_could_not_store_its_pull_is_not_a_success(monitor, clock) -> None:
+    class Unstored:
+        def run_cycle(self, now, kind="scheduled"):
+            return CycleReport("c1", now, errors=["store: database write failed: database or disk is full"])
+
+    assert PullScheduler(monitor, Unstored(), holder="h").tick() is False
+    status = scheduler_status(monitor)
+    assert "disk is full" in status["last_error"] and "last_success_at" not in status
+    (scheduler,) = [c for c in HealthChecker(monitor, limits=CALM).check().checks if c.name == "scheduler"]
+    assert scheduler.status == DEGRADED
 
 
 def test_an_interval_change_is_not_recorded_as_a_cycle(monitor, clock) -> None:

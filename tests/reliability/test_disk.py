@@ -3,47 +3,79 @@ and recovery once the disk is usable again."""
 
 from __future__ import annotations
 
+import logging
 import time
 
 import pytest
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
 
-from health.checker import HealthChecker
+from health.checker import HealthChecker, Limits
+from health.routes import health_routes
+from health.service import HealthService
 from monitoring import lifecycle
 from monitoring.config import load_config
 from monitoring.context import open_monitor
 from monitoring.mock import MockProfile
 from monitoring.pipeline import Pipeline
+from monitoring.scheduler import PullScheduler
 from monitoring.sources import MockSource
 from monitoring.store.maintenance import integrity_check
 from tests.support.tmpfs import remount, tmpfs
 
-
-def _statuses(monitor) -> dict[str, str]:
-    report = HealthChecker(monitor).check()
-    return {c.name: f"{c.status}: {c.detail}" for c in report.checks} | {"overall": report.status}
+CALM = Limits(memory_percent_degraded=101.0)  # the machine's memory is not under test
 
 
-def test_disk_full_is_a_clear_error_and_recovers(env, clock) -> None:
+def _ready_code(monitor, scheduler) -> tuple[int, dict]:
+    """``GET /health/ready`` through the real routes, bound to this monitor's checker."""
+    service = HealthService(HealthChecker(monitor, scheduler_alive=lambda: True, limits=CALM))
+    with TestClient(Starlette(routes=health_routes(lambda: service))) as client:
+        reply = client.get("/health/ready")
+    return reply.status_code, {c["name"]: c for c in reply.json()["checks"]}
+
+
+def _fill_until_a_cycle_fails(scheduler, clock) -> None:
+    for _ in range(300):
+        scheduler.tick()
+        clock.advance(hours=1)
+        if scheduler.monitor.store.last_write_error:
+            return
+    pytest.fail("the disk never filled")
+
+
+def test_a_full_disk_while_running_is_clear_unhealthy_not_fatal_and_recovers(env, clock, caplog) -> None:
+    """(A read-only remount cannot be forced under open files, so read-only is tested at start.)"""
     with tmpfs("3m") as data:
         monitor = open_monitor(load_config({**env, "MONITOR_DATA_DIR": str(data)}), clock=clock,
                                bootstrap_admin=False)
-        pipeline = Pipeline(monitor, MockSource(MockProfile(rows_per_pull=500)))
-        for _ in range(300):
-            report = pipeline.run_cycle(clock(), "scheduled")
-            clock.advance(hours=1)
-            if report.errors:
-                break
-        assert report.errors and "disk is full" in report.errors[0]
-        assert "nothing was saved" in report.errors[0]
-        health = _statuses(monitor)
-        assert health["overall"] == "unhealthy"
-        assert "MB free" in health["resources"]
-        remount(data, "size=1g")
-        report = pipeline.run_cycle(clock(), "scheduled")
-        assert report.errors == [] and report.pull.outcome == "ok"
-        assert integrity_check(monitor.store) == "ok"
-        assert _statuses(monitor)["overall"] in ("healthy", "degraded")
-        monitor.close()
+        scheduler = PullScheduler(monitor, Pipeline(monitor, MockSource(MockProfile(rows_per_pull=500))),
+                                  holder="t")
+        try:
+            _fill_until_a_cycle_fails(scheduler, clock)
+            caplog.clear()
+            for _ in range(3):  # the scheduler keeps its slots; each failure is one clear line
+                scheduler.tick()
+                clock.advance(hours=1)
+            errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+            assert len(errors) == 3, [r.getMessage() for r in errors]  # one line per slot
+            assert all("disk is full" in r.getMessage() for r in errors), [r.getMessage() for r in errors]
+            assert not any(r.exc_info for r in caplog.records)  # no traceback
+            code, checks = _ready_code(monitor, scheduler)
+            assert code == 503 and checks["database"]["status"] == "unhealthy"
+            assert "writes are failing" in checks["database"]["detail"]
+            assert "MB free" in checks["resources"]["detail"]
+            remount(data, "rw,size=1g")
+            assert scheduler.tick() is True  # recovery: the next slot works, nothing to restart
+            code, checks = _ready_code(monitor, scheduler)
+            assert code == 200 and checks["scheduler"]["status"] == "healthy"
+            assert integrity_check(monitor.store) == "ok"
+            with monitor.store.read() as conn:  # whole pulls only, before and after the fault
+                torn = conn.execute(
+                    "SELECT p.id FROM pulls p LEFT JOIN predictions x ON x.pull_id = p.id "
+                    "GROUP BY p.id HAVING count(x.pull_id) != p.rows_stored").fetchall()
+            assert torn == []
+        finally:
+            monitor.close()
 
 
 @pytest.mark.parametrize("existing", [False, True], ids=["first start", "restart with data"])
