@@ -223,6 +223,7 @@ def _start_with(monitor: Monitor) -> Background:
     # Pages only buffer their query timings (never waiting on the write lock); written here.
     scheduler.add_periodic(TIMINGS_JOB_ID, lambda: TIMINGS.flush(monitor.store), 60,
                            name="page timings")
+    background.extras.setdefault("closers", []).append(lambda: TIMINGS.flush(monitor.store))
     if telemetry is not None:  # closed last, after the last cycle and deliveries: bounded flush
         background.extras["telemetry"] = telemetry
         background.extras.setdefault("closers", []).append(telemetry.close)

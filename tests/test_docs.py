@@ -1,7 +1,8 @@
 """The operator guides name only commands and options that exist.
 
 Every ``python -m monitoring ...`` line in a fenced code block of README.md,
-DEPLOYMENT_GUIDE.md and OPERATIONAL_RUNBOOK.md is parsed into its subcommand (and verb,
+DEPLOYMENT_GUIDE.md and OPERATIONAL_RUNBOOK.md, and every inline `code span` in their prose
+that holds one (also when the span wraps onto the next line), is parsed into its subcommand (and verb,
 e.g. ``users add``) and the ``--options`` it uses. Each distinct subcommand then runs once
 as a real process with ``--help``: it must exit 0, and its help must list every option the
 guides write for it. A renamed command or option therefore fails here, not in front of an
@@ -85,6 +86,26 @@ def code_lines(text: str) -> Iterator[tuple[int, str]]:
         pending = ""
 
 
+INLINE = re.compile(r"(?<!`)`([^`]+)`(?!`)")
+
+
+def inline_lines(text: str) -> Iterator[tuple[int, str]]:
+    """(line number, span) for inline code spans outside fenced blocks that run the CLI."""
+    prose, inside = [], False
+    for line in text.splitlines():
+        if FENCE.match(line):
+            inside = not inside
+            prose.append("")
+            continue
+        prose.append("" if inside else line)
+    # ``double`` spans may hold single backticks: blank them out (keeping line numbers)
+    joined = re.sub(r"``.*?``", lambda m: re.sub(r"[^\n]", " ", m.group(0)), "\n".join(prose), flags=re.S)
+    for match in INLINE.finditer(joined):
+        span = " ".join(match.group(1).split())  # a span may wrap onto the next line
+        if INVOCATION.search(span):
+            yield joined.count("\n", 0, match.start()) + 1, span
+
+
 def _tokens(segment: str) -> list[str]:
     try:
         words = shlex.split(segment)
@@ -100,7 +121,8 @@ def _flags(words: list[str]) -> tuple[str, ...]:
 def parse_uses(doc: str, text: str, tree: dict[str, set[str]] = TREE) -> list[Use]:
     """Every monitoring subcommand used in ``text``'s code blocks, alternatives expanded."""
     uses: list[Use] = []
-    for number, line in code_lines(text):
+    lines = sorted([*code_lines(text), *inline_lines(text)], key=lambda item: item[0])
+    for number, line in lines:
         for match in INVOCATION.finditer(line):
             rest = line[match.end():]
             while SUBSTITUTION.search(rest):
@@ -116,6 +138,8 @@ def parse_uses(doc: str, text: str, tree: dict[str, set[str]] = TREE) -> list[Us
                 commands.append(segment)
             for segment in commands:
                 words = _tokens(segment)
+                if words and words[0].isupper():  # a placeholder: `python -m monitoring COMMAND --help`
+                    continue
                 if not words or words[0].startswith("-"):  # `python -m monitoring --help`
                     uses.append(Use(doc, number, line, (), _flags(words)))
                     continue
@@ -256,6 +280,8 @@ def test_the_parser_reads_shell_lines_the_way_an_operator_types_them() -> None:
         "  --output a.jsonl [--settings s.json]",
         "python -m monitoring --help",
         "```",
+        "Then run `python -m monitoring users unlock ann` or, wrapped, `python -m monitoring",
+        "rekey --new-key-stdin`; ``not `python -m monitoring nonsense` here``? (a double span)",
     ])
     found = [(use.line, use.path, use.flags) for use in parse_uses("x.md", text)]
     assert found == [
@@ -267,4 +293,5 @@ def test_the_parser_reads_shell_lines_the_way_an_operator_types_them() -> None:
         (8, ("backup",), ()),
         (9, ("replay",), ("--input", "--output", "--settings")),
         (11, (), ("--help",)),
+        (13, ("users", "unlock"), ()), (13, ("rekey",), ("--new-key-stdin",)),
     ]

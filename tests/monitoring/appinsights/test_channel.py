@@ -90,3 +90,38 @@ def test_a_down_ingestion_endpoint_never_slows_a_cycle_or_a_shutdown(
         if down == "never-answers":
             assert silent.accepted >= 1  # the sender really was stuck on an open connection
     print(f"\n[{down}] cycle {cycle_s * 1000:.0f} ms, shutdown {stop_s * 1000:.0f} ms")
+
+
+def test_shutdown_flushes_what_is_queued_and_the_buffered_page_timings(env, fake_azureml, clock,
+                                                                       ingestion) -> None:
+    """Items still queued at a stop (the sender sends every 5 s) and page timings still in the
+    buffer (written every 60 s) reach the ingestion endpoint and the store at shutdown."""
+    from monitoring import lifecycle
+    from monitoring.store import Metrics
+    from monitoring.views.common import TIMINGS
+
+    config = load_config({**env, **fake_azureml.env(),
+                          "APPLICATIONINSIGHTS_CONNECTION_STRING": ingestion.connection_string()})
+    background = lifecycle.start(open_monitor(config, clock=clock))
+    try:
+        deadline = time.monotonic() + 15  # the start-up pull first, so the stop has nothing else to wait for
+        while scheduler_status(background.monitor).get("last_run_at") is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        TIMINGS.drain()
+        users = [f"late-{i}" for i in range(5)]
+        for user in users:
+            events.emit("login_failed", {"reason": "bad_password", "user": user})
+        TIMINGS.record(1_000, "shutdown.test", 12.5)
+        assert not [e for e in ingestion.of_type("Event")
+                    if e["data"]["baseData"]["properties"].get("user") in users]  # still queued
+    finally:
+        background.stop()
+    sent = {e["data"]["baseData"]["properties"].get("user") for e in ingestion.of_type("Event")}
+    assert set(users) <= sent
+    monitor = open_monitor(config, clock=clock, bootstrap_admin=False)
+    try:
+        with monitor.store.read() as conn:
+            assert [s[2] for s in Metrics(conn).samples("page_query_ms", 0, 10_000)] == ["shutdown.test"]
+    finally:
+        monitor.close()
+    ingestion.save("shutdown-flush")

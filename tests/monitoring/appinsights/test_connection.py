@@ -46,8 +46,9 @@ def test_malformed_connection_strings_fail_without_echoing_the_key(text: str) ->
     assert "secret-ikey-1234" not in str(info.value)
 
 
-def test_the_legacy_instrumentation_key_variable_turns_telemetry_on(env, telemetry_for) -> None:
+def test_the_legacy_instrumentation_key_variable_turns_telemetry_on(env) -> None:
     config = load_config({**env, "APPINSIGHTS_INSTRUMENTATIONKEY": IKEY})
-    telemetry = telemetry_for(config, config.appinsights_connection_string.reveal())
-    assert telemetry.target.track_url == "https://dc.services.visualstudio.com/v2/track"
+    target = parse_connection_string(config.appinsights_connection_string.reveal())  # nothing sent
+    assert (target.instrumentation_key, target.track_url) == (
+        IKEY, "https://dc.services.visualstudio.com/v2/track")
     assert load_config(env).appinsights_connection_string is None  # off unless configured

@@ -131,3 +131,26 @@ def test_backfill_and_replay_cycles_are_not_sent(monitor, ingestion, telemetry_f
     assert telemetry.flush(5)
     names = {e["data"]["baseData"].get("name") for e in ingestion.of_type("Event")}
     assert {"pull", "cycle"} <= names
+
+
+def test_an_alert_resolved_by_clean_pulls_is_sent(wired, ingestion, telemetry_for) -> None:
+    telemetry = telemetry_for(wired.monitor.config, ingestion.connection_string())
+    wired.monitor.settings.update(ADMIN, {"resolve_after_clean_checks": 2})
+    wired.server.default = Reply.error(503, "upstream busy")
+    for _ in range(3):
+        wired.pipeline.run_cycle(wired.clock(), "scheduled")
+        wired.clock.advance(hours=1)
+    wired.server.default = Reply.rows(5)
+    wired.breaker_clock.t += 61  # past the breaker's cooldown
+    for _ in range(2):
+        assert wired.pipeline.run_cycle(wired.clock(), "scheduled").pull.outcome == "ok"
+        wired.clock.advance(hours=1)
+    assert telemetry.flush(10), telemetry.stats()
+    ingestion.save("alert-resolved")
+    named = {}
+    for e in ingestion.of_type("Event"):
+        named.setdefault(e["data"]["baseData"]["name"], []).append(e["data"]["baseData"]["properties"])
+    opened = [p for p in named["alert_opened"] if p["kind"] == "endpoint_failing"]
+    resolved = [p for p in named.get("alert_resolved", []) if p["kind"] == "endpoint_failing"]
+    assert len(opened) == 1 and len(resolved) == 1
+    assert resolved[0]["alert_id"] == opened[0]["alert_id"]
