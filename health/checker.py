@@ -9,7 +9,6 @@ instance should be replaced (the store is unusable or the scheduler is dead).
 from __future__ import annotations
 
 import logging
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -19,6 +18,7 @@ from typing import Any
 import psutil
 
 from monitoring.context import Monitor
+from monitoring.machine import memory_percent
 from monitoring.scheduler import scheduler_status
 from monitoring.store import Pulls
 from monitoring.timeutil import from_ms, iso
@@ -159,17 +159,18 @@ class HealthChecker:
         return Check("endpoint", HEALTHY, "the last pull succeeded" if latest else "no pull yet", data)
 
     def _resources(self, now: datetime) -> Check:
-        memory = psutil.virtual_memory().percent
+        memory, scope = memory_percent()
         data_dir = self.monitor.config.data_dir
-        free_mb = shutil.disk_usage(data_dir if data_dir.exists() else ".").free / 2**20
+        free_mb = psutil.disk_usage(str(data_dir if data_dir.exists() else ".")).free / 2**20
         rss_mb = psutil.Process().memory_info().rss / 2**20
-        data = {"memory_percent": memory, "disk_free_mb": round(free_mb), "rss_mb": round(rss_mb)}
+        data = {"memory_percent": round(memory, 1), "memory_scope": scope, "disk_free_mb": round(free_mb),
+                "rss_mb": round(rss_mb)}
         if free_mb < self.limits.disk_free_mb_unhealthy:
             return Check("resources", UNHEALTHY, f"only {free_mb:.0f} MB free on the data disk", data)
         if free_mb < self.limits.disk_free_mb_degraded:
             return Check("resources", DEGRADED, f"{free_mb:.0f} MB free on the data disk", data)
         if memory > self.limits.memory_percent_degraded:
-            return Check("resources", DEGRADED, f"memory {memory:.0f}% used", data)
+            return Check("resources", DEGRADED, f"memory {memory:.0f}% used ({scope})", data)
         return Check("resources", HEALTHY, "memory and disk are fine", data)
 
     def _telemetry(self, now: datetime) -> Check:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,6 +10,7 @@ import numpy as np
 import psutil
 
 from monitoring.context import Monitor
+from monitoring.machine import memory_percent
 from monitoring.scheduler import scheduler_status
 from monitoring.store import Alerts, Metrics, Predictions, Pulls, Rejected
 from monitoring.timeutil import from_ms
@@ -88,9 +88,9 @@ def store_facts(monitor: Monitor) -> StoreFacts:
 def machine(monitor: Monitor) -> dict[str, float]:
     """CPU, memory and data-disk use right now (psutil), and this process's memory."""
     data_dir = monitor.config.data_dir
-    disk = shutil.disk_usage(data_dir if data_dir.exists() else ".")
+    disk = psutil.disk_usage(str(data_dir if data_dir.exists() else "."))
     return {"cpu_percent": psutil.cpu_percent(interval=None),
-            "memory_percent": psutil.virtual_memory().percent,
+            "memory_percent": memory_percent()[0],  # the container's limit when it has one
             "process_rss_mb": psutil.Process().memory_info().rss / 2**20,
             "disk_used_percent": 100.0 * disk.used / disk.total,
             "disk_free_gb": disk.free / 2**30}
