@@ -131,3 +131,15 @@ def test_a_notification_link_opens_the_alert(app: AppTest, page_monitor: Monitor
     at = login(app, "admin", "admin-pass-for-pages")
     assert at.segmented_control(key="alerts_view").value == "acknowledged"
     assert at.selectbox(key="alert_pick").value == alert.id
+
+
+def test_metrics_page_lists_the_recorded_timings_per_metric_and_label(as_analyst: AppTest) -> None:
+    at = open_page(as_analyst, "pages/metrics.py")
+    frames = [d.value for d in at.dataframe if "metric" in d.value.columns]
+    assert len(frames) == 1
+    timings = frames[0]
+    assert {"metric", "label", "samples", "mean", "p95", "max", "unit"} <= set(timings.columns)
+    assert {"cycle_ms", "cycle_rows_stored", "drift_check_ms"} <= set(timings["metric"])
+    drift = timings[timings["metric"] == "drift_check_ms"]
+    assert set(drift["label"]) >= {"archived_gb_predicted", "confidence_interval"}  # one row per field
+    assert (timings["p95"] <= timings["max"]).all() and (timings["samples"] > 0).all()
