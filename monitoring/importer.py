@@ -48,13 +48,15 @@ def _digest(path: Path) -> str:
 
 def read_header(path: Path) -> list[str]:
     """The CSV's columns, checked: predicted_at first-class, field names valid."""
-    try:
-        with open(path, newline="", encoding="utf-8") as handle:
+    try:  # utf-8-sig: Excel's "CSV UTF-8" starts with a BOM, which pandas skips too
+        with open(path, newline="", encoding="utf-8-sig") as handle:
             header = next(csv.reader(handle), None)
     except FileNotFoundError as exc:
         raise ValidationError(f"there is no file at {path}") from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise ValidationError(f"cannot read {path} as UTF-8 text: {exc}") from exc
+    except csv.Error as exc:  # e.g. a header cell over the csv module's field size limit
+        raise ValidationError(f"the header of {path} is not valid CSV: {exc}") from exc
     if not header:
         raise ValidationError(f"{path} is empty; expected a header 'predicted_at,<field>,...'")
     columns = [c.strip() for c in header]

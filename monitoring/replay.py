@@ -29,8 +29,8 @@ from monitoring.importer import read_frames, read_header
 from monitoring.pipeline import Pipeline
 from monitoring.sources import ReplaySource
 from monitoring.store import Alert, Settings
-from monitoring.timeutil import from_ms, iso, parse_iso, to_ms, utcnow
-from monitoring.validation import TIME_FIELD, VERSION_FIELD
+from monitoring.timeutil import from_ms, iso, to_ms, utcnow
+from monitoring.validation import TIME_FIELD, VERSION_FIELD, parse_time
 
 
 @dataclass
@@ -76,7 +76,7 @@ def read_pulls(path: Path) -> tuple[dict[datetime, list[dict[str, Any]]], tuple[
         if VERSION_FIELD in frame.columns:
             row[VERSION_FIELD] = frame[VERSION_FIELD].iat[i] or None
         try:
-            when = parse_iso(stamp)
+            when = parse_time(stamp)
         except ValidationError:
             unparsed.append({**row, TIME_FIELD: stamp})
             continue

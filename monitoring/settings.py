@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -44,6 +45,16 @@ class Spec:
     @property
     def secret(self) -> bool:
         return self.kind == "secret"
+
+
+DEPLOYMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,31}\Z")
+
+
+def check_deployment_name(value: str) -> None:
+    """Azure ML deployment names (letters, digits, dashes; at most 32): it is sent as a header."""
+    if value and not DEPLOYMENT_NAME.match(value):
+        raise ValidationError("must be an Azure ML deployment name: letters, digits and dashes, "
+                              "at most 32 characters (e.g. blue)")
 
 
 def _fields(value: Any) -> list[str]:
@@ -106,6 +117,8 @@ def _finite(value: Any, name: str) -> float | None:
         raise ValidationError(f"{name} must be a number".strip())
     try:
         number = float(value)
+    except OverflowError as exc:  # an int beyond float range
+        raise ValidationError(f"{name} must be a finite number".strip()) from exc
     except (TypeError, ValueError) as exc:
         raise ValidationError(f"{name} must be a number, got '{str(value)[:40]}'".strip()) from exc
     if not math.isfinite(number):
@@ -153,7 +166,8 @@ SPECS: tuple[Spec, ...] = (
          help="Fallback rows are stored as source 'mock' and never analysed when an endpoint "
               "is configured."),
     Spec("endpoint_deployment", "Deployment header", "Endpoint", "str", "",
-         help="azureml-model-deployment; empty = the environment's AZURE_ML_DEPLOYMENT."),
+         help="azureml-model-deployment; empty = the environment's AZURE_ML_DEPLOYMENT.",
+         check=check_deployment_name),
     Spec("endpoint_timeout_seconds", "Read timeout (s)", "Endpoint", "float", 60.0, 0.05, 600.0),
     Spec("retry_max_attempts", "Attempts per pull", "Endpoint", "int", 4, 1, 10),
     Spec("breaker_failure_threshold", "Breaker opens after N failed pulls", "Endpoint", "int", 3,
@@ -199,7 +213,10 @@ def coerce(spec: Spec, value: Any) -> Any:
             if not isinstance(value, str) or len(value) > 2000:
                 raise ValidationError("must be a text of at most 2000 characters")
             if spec.check is not None:
-                spec.check(value.strip())
+                try:
+                    spec.check(value.strip())
+                except ValueError as exc:  # e.g. urlsplit("http://[") in a check
+                    raise ValidationError(f"is not valid ({exc})") from exc
             return value.strip()
         if spec.kind == "choice":
             if value not in spec.choices:

@@ -30,8 +30,11 @@ def parse_iso(text: str) -> datetime:
     except (ValueError, AttributeError) as exc:
         raise ValidationError(f"'{str(text)[:40]}' is not an ISO 8601 timestamp") from exc
     if moment.tzinfo is None:
-        raise ValidationError(f"timestamp '{text}' has no timezone; add Z or +00:00")
-    return moment.astimezone(UTC)
+        raise ValidationError(f"timestamp '{str(text)[:40]}' has no timezone; add Z or +00:00")
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError as exc:  # e.g. 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+        raise ValidationError(f"'{str(text)[:40]}' is outside the years 1 to 9999 in UTC") from exc
 
 
 def iso(moment: datetime | None) -> str | None:

@@ -25,10 +25,13 @@ from monitoring.store.predictions import RowBatch, StoredRow
 from monitoring.store.rejected import Rejection
 from monitoring.timeutil import parse_iso, to_ms
 
-FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}\Z")  # \Z: '$' would allow a trailing newline
 TIME_FIELD = "predicted_at"
 VERSION_FIELD = "model_version"
 MAX_VERSION_LENGTH = 128
+#: 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z: the stored times ``from_ms`` can turn back into a
+#: datetime (pandas parses wider, e.g. 0001-01-01T00:00:00+01:00 as year 0).
+MIN_TIME_MS, MAX_TIME_MS = -62_135_596_800_000, 253_402_300_799_999
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,10 @@ class FieldRule:
         if isinstance(value, bool) or not isinstance(value, int | float):
             shown = json.dumps(value)[:40] if _jsonable(value) else type(value).__name__
             return f"field '{self.name}' must be a number, got {type(value).__name__} {shown}"
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an int beyond float range (JSON allows 400 digits)
+            return f"field '{self.name}' must be a finite number, got an integer too large for a float"
         if not math.isfinite(number):
             return f"field '{self.name}' must be a finite number, got {number}"
         if self.minimum is not None and number < self.minimum:
@@ -109,6 +115,14 @@ class Validated:
     rejected: list[Rejection] = field(default_factory=list)
 
 
+def parse_time(text: str) -> datetime:
+    """``parse_iso`` for untrusted input: the time must also be one the store can read back."""
+    moment = parse_iso(text)  # a ValidationError for text, or for a time before year 1 in UTC
+    if not MIN_TIME_MS <= to_ms(moment) <= MAX_TIME_MS:
+        raise ValidationError(f"'{str(text)[:40]}' is outside the years 1 to 9999 in UTC")
+    return moment
+
+
 def _raw(item: Any) -> str:
     try:
         return json.dumps(item, default=str)[:2000]
@@ -134,7 +148,7 @@ def validate_items(items: Sequence[Any], schema: RowSchema, default_time: dateti
         when = default_ms
         if item.get(TIME_FIELD) is not None:
             try:
-                when = to_ms(parse_iso(str(item[TIME_FIELD])))
+                when = to_ms(parse_time(str(item[TIME_FIELD])))
             except ValidationError as exc:
                 problems.append((TIME_FIELD, f"field '{TIME_FIELD}': {exc}"))
         values: dict[str, float] = {}
@@ -178,6 +192,11 @@ def validate_frame(frame: pd.DataFrame, schema: RowSchema, row_ref: Callable[[in
     aware = (has_clock & (trimmed.str.endswith("Z") | trimmed.str.slice(-6, -5).isin(signs)
                           | trimmed.str.slice(-5, -4).isin(signs))).to_numpy(dtype=bool)
     has_time = ~times.isna().to_numpy()
+    ms = np.full(n, -1, dtype=np.int64)
+    ms[has_time] = times[has_time].dt.as_unit("ms").astype("int64").to_numpy()
+    readable = (ms >= MIN_TIME_MS) & (ms <= MAX_TIME_MS)
+    ms[has_time & ~readable] = -1  # grouped with the unparsed times: quarantined, never keyed
+    has_time &= readable
     bad = ~(has_time & aware)
     numbers: dict[str, np.ndarray] = {}
     for rule in schema.required:
@@ -191,8 +210,6 @@ def validate_frame(frame: pd.DataFrame, schema: RowSchema, row_ref: Callable[[in
             ok &= column <= rule.maximum
         bad |= ~ok
         numbers[rule.name] = column
-    ms = np.full(n, -1, dtype=np.int64)
-    ms[has_time] = times[has_time].dt.as_unit("ms").astype("int64").to_numpy()
     ordinals = pd.Series(ms).groupby(ms).cumcount().to_numpy().astype(np.int64)
     if seen is not None:
         keys = pd.unique(ms[has_time])
@@ -218,7 +235,7 @@ def _frame_rejection(frame: pd.DataFrame, i: int, schema: RowSchema, raw_time: s
                      time_column: str, ref: str) -> Rejection:
     problems: list[tuple[str, str]] = []
     try:
-        parse_iso(raw_time)
+        parse_time(raw_time)
     except ValidationError as exc:
         problems.append((time_column, f"field '{time_column}': {exc}"))
     for rule in schema.required:

@@ -52,7 +52,10 @@ def check_page_url(value: str) -> None:
     """The dashboard's public address: empty, or an http(s) URL without credentials."""
     if not value:
         return
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError as exc:  # e.g. "http://[" (an unclosed IPv6 bracket)
+        raise ValidationError("is not a valid URL") from exc
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise ValidationError("must be an http:// or https:// address, e.g. https://monitor.example.com")
     if parts.username or parts.password:

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from monitoring.errors import ValidationError
-from monitoring.validation import RowSchema, validate_frame, validate_items
+from monitoring.validation import FieldRule, RowSchema, validate_frame, validate_items
 
 SCHEMA = RowSchema.for_fields(["archived_gb_predicted", "savings_gb_predicted", "confidence_interval"])
 T0 = datetime(2026, 1, 5, tzinfo=UTC)
@@ -30,6 +30,9 @@ GOOD = {"archived_gb_predicted": 500.0, "savings_gb_predicted": 120.0, "confiden
     ({"predicted_at": "2026-01-05T00:00:00"}, "predicted_at", "no timezone"),
     ({"predicted_at": "yesterday"}, "predicted_at", "not an ISO 8601"),
     ({"model_version": "v" * 500}, "model_version", "short string"),
+    ({"archived_gb_predicted": 10**400}, "archived_gb_predicted", "finite number"),  # JSON allows it
+    ({"predicted_at": "0001-01-01T00:00:00+01:00"}, "predicted_at", "outside the years 1 to 9999"),
+    ({"predicted_at": "9999-12-31T23:59:59-01:00"}, "predicted_at", "outside the years 1 to 9999"),
 ])
 def test_invalid_items_are_rejected_with_field_and_reason(change, field, reason) -> None:
     item = {**GOOD, **change}
@@ -101,3 +104,29 @@ def test_frame_without_required_column_is_one_clear_error() -> None:
     frame = pd.DataFrame({"predicted_at": ["2026-01-05T00:00:00Z"], "archived_gb_predicted": ["1"]})
     with pytest.raises(ValidationError, match="no 'savings_gb_predicted' column"):
         validate_frame(frame, SCHEMA, str)
+
+
+def test_frame_row_with_a_time_outside_utc_is_quarantined_not_raised() -> None:
+    text = ("predicted_at,archived_gb_predicted,savings_gb_predicted,confidence_interval\n"
+            "0001-01-01T00:00:00+01:00,500,120,0.9\n"
+            "2026-01-05T00:00:00Z,500,120,0.9\n")
+    frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    out = validate_frame(frame, SCHEMA, lambda i: f"line {i + 2}")
+    assert len(out.valid) == 1
+    (rejection,) = out.rejected
+    assert rejection.row_ref == "line 2" and rejection.field == "predicted_at"
+    assert "outside the years 1 to 9999" in rejection.reason
+
+
+def test_field_name_with_a_trailing_newline_is_refused() -> None:
+    with pytest.raises(ValidationError, match="not a valid field name"):
+        FieldRule("archived_gb_predicted\n")
+
+
+@pytest.mark.parametrize("text", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:00:00-02:00"])
+def test_parse_iso_turns_a_time_outside_utc_years_into_a_validation_error(text: str) -> None:
+    """The baseline CLI and the drift page parse operator input with it too."""
+    from monitoring.timeutil import parse_iso
+
+    with pytest.raises(ValidationError, match="outside the years 1 to 9999"):
+        parse_iso(text)

@@ -9,9 +9,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from monitoring.config import load_config
-from monitoring.context import open_monitor
+from monitoring.context import Monitor, open_monitor
+from monitoring.errors import ValidationError
+from monitoring.importer import import_csv
+from monitoring.replay import read_pulls, replay
 from monitoring.store import Predictions, Pulls, Rejected
 from tests.fakes.azureml_server import FakeAzureML, Reply
 
@@ -93,6 +97,37 @@ def test_import_is_atomic_idempotent_and_labelled(env, tmp_path: Path) -> None:
     monitor.close()
     missing = cli("import", str(tmp_path / "nope.csv"), env=env)
     assert missing.returncode == 2 and "there is no file" in missing.stderr
+
+
+def test_import_reads_excel_bom_files_and_quarantines_times_it_cannot_store(monitor: Monitor,
+                                                                          tmp_path: Path) -> None:
+    excel = tmp_path / "excel.csv"  # Excel's "CSV UTF-8": a BOM and CRLF line ends
+    excel.write_bytes(b"\xef\xbb\xbfpredicted_at,archived_gb_predicted\r\n2026-01-05T00:00:00Z,1\r\n"
+                      b"0001-01-01T00:00:00+01:00,2\r\n")  # year 0 in UTC: pandas parses it, datetime cannot
+    result = import_csv(monitor, excel)
+    assert (result.stored, result.rejected) == (1, 1)
+    with monitor.store.read() as conn:
+        (rejection,) = Rejected(conn).recent(-(2**62), 2**62)
+        assert Predictions(conn).span(["import"]) == (1767571200000, 1767571200000)
+    assert rejection["field"] == "predicted_at" and "outside the years 1 to 9999" in rejection["reason"]
+
+
+def test_import_refuses_a_header_cell_over_the_csv_field_limit_clearly(monitor: Monitor,
+                                                                      tmp_path: Path) -> None:
+    huge = tmp_path / "huge.csv"
+    huge.write_bytes(b"predicted_at," + b"a" * 200_000 + b"\n")
+    with pytest.raises(ValidationError, match="the header of .* is not valid CSV"):
+        import_csv(monitor, huge)
+
+
+def test_replay_quarantines_a_time_outside_utc_instead_of_crashing(tmp_path: Path) -> None:
+    history = tmp_path / "edge.csv"
+    history.write_text("predicted_at,archived_gb_predicted\n0001-01-01T00:00:00+01:00,1\n"
+                       "2026-01-05T00:00:00Z,2\n", encoding="utf-8")
+    pulls, fields = read_pulls(history)
+    assert list(pulls) == [START]  # the bad row rides with the first pull, to be quarantined there
+    result = replay(pulls, fields, workdir=tmp_path)
+    assert (result.pulls, result.rows_stored, result.rows_rejected) == (1, 1, 1)
 
 
 def test_replay_writes_episodes_and_never_touches_the_live_store(env, tmp_path: Path) -> None:
