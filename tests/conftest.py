@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,19 +23,29 @@ COOKIE_KEY = "cookie-key-for-tests-0123456789abcdef"
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     secret_scan.register(ADMIN_PASSWORD, COOKIE_KEY, DEFAULT_API_KEY)
-    session.config._secret_scan_handler = secret_scan.install()
+    # Stale files of earlier runs must not be scanned: wipe them, unless this is an xdist
+    # worker (its siblings' files) or another live session is using test-artifacts/.
+    owner = not hasattr(session.config, "workerinput") and secret_scan.reset_artifacts()
+    session.config._secret_scan = secret_scan.install(secret_scan.log_file(owner))
+    # Not needed by the scan (it sees every record whatever the levels): kept so that tests
+    # running before the first open_monitor see INFO records, as they always have.
+    root = logging.getLogger()
+    root.setLevel(min(root.level or logging.WARNING, logging.INFO))
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Fail the run if any test secret reached a log line or a telemetry payload."""
-    handler = getattr(session.config, "_secret_scan_handler", None)
-    if handler is None:
+    if getattr(session.config, "_secret_scan", None) is None:
         return
-    handler.flush()
     leaked = secret_scan.leaks()
+    secret_scan.release_artifacts()
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if secret_scan.scan_errors() and reporter is not None:
+        reporter.write_line(f"secret scan: {secret_scan.scan_errors()} log records could not be formatted",
+                            yellow=True)
     if leaked:
-        session.config.pluginmanager.get_plugin("terminalreporter").write_line(
-            f"SECRETS LEAKED into logs/telemetry: {leaked}", red=True)
+        if reporter is not None:
+            reporter.write_line(f"SECRETS LEAKED into logs/telemetry: {leaked}", red=True)
         session.exitstatus = 1
 
 

@@ -19,6 +19,7 @@ from monitoring.scheduler import (
 )
 from monitoring.sources import MockSource
 from monitoring.store import Pulls
+from tests.support import secret_scan
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN = Actor("admin", "admin")
@@ -94,14 +95,19 @@ def test_two_processes_on_one_store_pull_once_per_interval(tmp_path: Path, env: 
     go = tmp_path / "go"
     start = "2026-01-05T00:00:00+00:00"
     slots = 12
-    procs = [subprocess.Popen([sys.executable, "-m", "tests.support.scheduler_worker", str(go), start,
-                               str(slots), str(offset)], cwd=ROOT, env={**env, "LOG_LEVEL": "ERROR"},
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for offset in (1.0, 2.0)]
+    procs, errors = [], []
+    for offset in (1.0, 2.0):
+        with secret_scan.subprocess_stderr(f"scheduler-worker-{offset:g}") as stderr:  # scanned for secrets
+            procs.append(subprocess.Popen([sys.executable, "-m", "tests.support.scheduler_worker", str(go),
+                                           start, str(slots), str(offset)], cwd=ROOT,
+                                          env={**env, "LOG_LEVEL": "ERROR"}, stdout=subprocess.PIPE,
+                                          stderr=stderr, text=True))
+        errors.append(Path(stderr.name))
     go.touch()
-    outputs = [p.communicate(timeout=120) for p in procs]
-    assert all(p.returncode == 0 for p in procs), outputs
-    wins = [int(out.strip()) for out, _ in outputs]
+    outputs = [p.communicate(timeout=120)[0] for p in procs]
+    assert all(p.returncode == 0 for p in procs), [(out, e.read_text())
+                                                   for out, e in zip(outputs, errors, strict=True)]
+    wins = [int(out.strip()) for out in outputs]
     assert sum(wins) == slots, wins
     with monitor.store.read() as conn:
         pulls = Pulls(conn).recent(0, 2**62, limit=1000)

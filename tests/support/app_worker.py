@@ -121,8 +121,23 @@ def latency(client: TestClient) -> None:
         cycle_median_ms=statistics.median(cycles) * 1000 if cycles else None)
 
 
+def public_routes(client: TestClient) -> None:
+    """What a client without a login can reach: the app's route table, our routes, a page URL."""
+    from starlette.routing import Route, WebSocketRoute
+
+    from app import app
+
+    RESULT["figures"]["routes"] = sorted({r.path for r in app._starlette_app.routes
+                                          if isinstance(r, Route | WebSocketRoute)})
+    for path in ("/health", "/health/ready", "/metrics", "/settings", "/history", "/_stcore/host-config"):
+        get(client, path)
+    response = client.post("/_stcore/agent/interact", json={})
+    RESULT["responses"].append({"path": "POST /_stcore/agent/interact", "status": response.status_code,
+                                "body": response.text, "cookies": dict(response.cookies)})
+
+
 SCENARIOS = {f.__name__: f for f in (fresh_demo, failing_endpoint, dead_scheduler, store_unavailable,
-                                     metrics, latency)}
+                                     metrics, latency, public_routes)}
 
 
 def main(scenario: str) -> None:

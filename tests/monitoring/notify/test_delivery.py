@@ -21,6 +21,7 @@ from monitoring.telemetry import JsonFormatter
 from monitoring.timeutil import iso, to_ms
 from tests.fakes.webhook_receiver import Received, WebhookReceiver
 from tests.monitoring.notify.conftest import check, configure, drift_signal, outbox_rows
+from tests.support import secret_scan
 
 ROOT = Path(__file__).resolve().parents[3]
 CHANNEL_KEYS = {"webhook": "notify_webhook_url", "slack": "notify_slack_webhook_url",
@@ -271,9 +272,10 @@ def test_a_crash_between_send_and_mark_resends_the_same_delivery_id_once(
         child[0].wait(timeout=30)
 
     webhook.on_request = kill_sender
-    child.append(subprocess.Popen(
-        [sys.executable, "-m", "tests.support.notify_worker", iso(clock())], cwd=ROOT,
-        env={**env, "LOG_LEVEL": "ERROR"}, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True))
+    with secret_scan.subprocess_stderr("notify-worker-killed") as stderr:  # the session scan reads it
+        child.append(subprocess.Popen(
+            [sys.executable, "-m", "tests.support.notify_worker", iso(clock())], cwd=ROOT,
+            env={**env, "LOG_LEVEL": "ERROR"}, stdout=subprocess.PIPE, stderr=stderr, text=True))
     assert child[0].stdout.readline().strip() == "ready"
     assert child[0].wait(timeout=60) == -signal.SIGKILL
     child[0].stdout.close()
