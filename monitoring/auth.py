@@ -75,6 +75,11 @@ class LoginResult:
     locked_until: datetime | None = None
 
 
+_WHAT = {"user.disable": "disable users", "user.enable": "enable users",
+         "user.reset_password": "reset passwords", "user.set_role": "change roles",
+         "user.unlock": "unlock users"}  # for the refusal message: "ann (analyst) may not ..."
+
+
 class UserService:
     """User management (admin-only writes) and login checks."""
 
@@ -117,7 +122,7 @@ class UserService:
 
     def _change(self, actor: Actor, username: str, action: str,
                 apply: Callable[[Users, int], None], old: object, new: object) -> None:
-        require_admin(actor, action.replace("user.", "") + " users")
+        require_admin(actor, _WHAT.get(action, action))
         name = check_username(username)
         now = self._now()
         with self.store.transaction() as conn:

@@ -29,6 +29,7 @@ from monitoring.importer import read_frames, read_header
 from monitoring.pipeline import Pipeline
 from monitoring.sources import ReplaySource
 from monitoring.store import Alert, Settings
+from monitoring.telemetry import configured_level
 from monitoring.timeutil import from_ms, iso, to_ms, utcnow
 from monitoring.validation import TIME_FIELD, VERSION_FIELD, parse_time
 
@@ -96,7 +97,9 @@ def replay(pulls: Mapping[datetime, Sequence[Mapping[str, Any]]], fields: Sequen
     clock_now = [min(pulls)]
     with tempfile.TemporaryDirectory(prefix="monitor-replay-", dir=workdir) as tmp:
         config = load_config({"MONITOR_DATA_DIR": tmp, "MONITOR_DB_KEY": secrets.token_hex(32),
-                              "AUTH_COOKIE_KEY": secrets.token_hex(32), "LOG_LEVEL": "WARNING"})
+                              "AUTH_COOKIE_KEY": secrets.token_hex(32),
+                              # in the app (a backtest): keep its level; its replay lines are filtered
+                              "LOG_LEVEL": configured_level() or "WARNING"})
         monitor = open_monitor(config, clock=lambda: clock_now[0], bootstrap_admin=False,
                                durable=False, sources=("import",))
         try:

@@ -113,8 +113,25 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class QuietReplayFilter(logging.Filter):
+    """Drop INFO and DEBUG lines logged inside replayed cycles.
+
+    A backtest from the settings page replays weeks of hourly cycles inside the app's own
+    process; their routine lines would bury the app's. Warnings and errors still show.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or (_context.get() or {}).get("cycle_kind") != "replay"
+
+
 _configured = False
 _configure_lock = threading.Lock()
+
+
+def configured_level() -> str | None:
+    """The root level once ``configure_logging`` ran (None before): a scratch monitor (replay)
+    opened inside the app must keep it instead of resetting the process's level."""
+    return logging.getLevelName(logging.getLogger().level) if _configured else None
 
 
 def configure_logging(level: str = "INFO", secrets: Iterable[str] = (), stream: Any = None) -> None:
@@ -127,6 +144,7 @@ def configure_logging(level: str = "INFO", secrets: Iterable[str] = (), stream: 
             return
         handler = logging.StreamHandler(stream or sys.stderr)
         handler.setFormatter(JsonFormatter())
+        handler.addFilter(QuietReplayFilter())
         handler.set_name("monitor-json")
         root = logging.getLogger()
         root.addHandler(handler)

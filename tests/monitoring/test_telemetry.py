@@ -69,3 +69,35 @@ def test_lines_carry_the_cycle_id(capture) -> None:
     assert first["cycle_id"] == "c0ffee" and first["msg"] == "inside"
     assert "cycle_id" not in second
     assert first["level"] == "INFO" and first["ts"].endswith("Z")
+
+
+def test_replayed_cycles_log_only_warnings_and_errors() -> None:
+    from monitoring.telemetry import QuietReplayFilter
+
+    quiet = QuietReplayFilter()
+
+    def passes(level: int) -> bool:
+        return quiet.filter(logging.LogRecord("monitoring.ingest", level, __file__, 1, "m", None, None))
+
+    with log_context(cycle_kind="replay"):
+        assert [passes(lv) for lv in (logging.DEBUG, logging.INFO, logging.WARNING)] == [False, False, True]
+    with log_context(cycle_kind="scheduled"):
+        assert passes(logging.INFO)
+
+
+def test_a_backtest_inside_the_app_keeps_the_apps_log_level(monitor) -> None:
+    """replay() opens a scratch monitor; it used to reset the whole process to WARNING."""
+    from datetime import UTC, datetime, timedelta
+
+    from monitoring.replay import replay
+
+    root = logging.getLogger()
+    before = root.level
+    root.setLevel(logging.INFO)
+    try:
+        start = datetime(2026, 1, 1, tzinfo=UTC)
+        pulls = {start + timedelta(hours=h): [{"x_gb": 1.0 + h % 3}] for h in range(3)}
+        replay(pulls, ["x_gb"])
+        assert root.level == logging.INFO
+    finally:
+        root.setLevel(before)

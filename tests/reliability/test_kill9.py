@@ -30,6 +30,7 @@ from monitoring.lifecycle import build_pipeline
 from monitoring.store import Audit, Settings
 from monitoring.store.maintenance import integrity_check
 from monitoring.store.predictions import ROW_COUNT
+from tests.support import secret_scan
 
 ROOT = Path(__file__).resolve().parents[2]
 KILLS = 5
@@ -43,18 +44,24 @@ def rng() -> np.random.Generator:
 
 
 def _start(mode: str, workdir: Path, env: dict[str, str]) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-m", "tests.support.crash_worker", mode, str(workdir)],
-                            cwd=ROOT, env={**env, "LOG_LEVEL": "ERROR"}, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True)
+    with secret_scan.subprocess_stderr(f"kill9-{mode}") as stderr:  # kept, and scanned for secrets
+        proc = subprocess.Popen([sys.executable, "-m", "tests.support.crash_worker", mode, str(workdir)],
+                                cwd=ROOT, env={**env, "LOG_LEVEL": "ERROR"}, stdout=subprocess.PIPE,
+                                stderr=stderr, text=True)
+
+    def why() -> str:
+        return Path(stderr.name).read_text(errors="replace")[-2000:]
+
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:  # never block on a worker that died before "ready"
         ready, _, _ = select.select([proc.stdout], [], [], 1.0)
         if ready:
-            assert proc.stdout.readline().strip() == "ready"
+            line = proc.stdout.readline().strip()
+            assert line == "ready", f"the {mode} worker said {line!r}; its stderr:\n{why()}"
             return proc
-        assert proc.poll() is None, f"the {mode} worker exited with {proc.returncode} before starting"
+        assert proc.poll() is None, f"the {mode} worker exited with {proc.returncode}:\n{why()}"
     proc.kill()
-    raise AssertionError(f"the {mode} worker did not start within 60 s")
+    raise AssertionError(f"the {mode} worker did not start within 60 s:\n{why()}")
 
 
 def _kill_after(proc: subprocess.Popen, seconds: float) -> None:
