@@ -1,7 +1,8 @@
 """Scale benchmark: a 1M-row import, a cycle on that store, pages at 1M vs 10k, memory over 100 cycles.
 
 Prints figures; it is not a test. Run: .venv/bin/python bench/scale_bench.py [--rows N] [--cycles N]
-[--skip-pages]
+[--skip-pages] [--browsers 0|1]; exit status 1 when a goal is missed.
+Figures from a shared machine are noisy.
 
 1. Import. One million predictions over six weeks (3 outputs like the seed schema, ~1000 rows
    per hourly timestamp) are written as a CSV and imported with ``python -m monitoring import
@@ -10,30 +11,32 @@ Prints figures; it is not a test. Run: .venv/bin/python bench/scale_bench.py [--
    (same schema and pragmas; ``store_bench``'s baseline). Goal: <= 15 s and <= 3x the baseline.
 2. Cycles. The store gets an endpoint (a fake Azure ML server on loopback answering 1000 new
    seed-schema rows per request), so the imported rows are what the detector analyses:
-   * the first ``python -m monitoring run-once`` freezes a drift reference per field (fit +
-     bootstrap calibration) and folds every imported pull after it: a one-off, once per field
-     and re-baseline;
+   * the first ``python -m monitoring run-once`` on the freshly imported store freezes a drift
+     reference per field (fit + bootstrap calibration) and folds every imported pull after it;
    * steady-state: the same command an hour later (the CLI's own code, its clock moved one
-     slot on, since the command has no clock option): one new pull, one check per field,
-     which is what every scheduled cycle costs from then on. Goal <= 5 s applies to this one.
+     slot on, since the command has no clock option): one new pull, one check per field.
+   The goal (<= 5 s, wall) applies to both. When the first one misses, it runs again under
+   cProfile on a copy of the store taken before it, and the top functions are printed.
 3. Pages: ``page_bench``'s stores (six weeks of hourly pulls at 10k and at 1M rows) and its
    AppTest timings. Goal per page: <= 500 ms at 1M and <= 2x the 10k median.
-4. Memory: a separate process (the app's role) runs 100 cycles on the 1M store the way the
-   scheduler does (``build_pipeline(monitor).run_cycle(now)`` with an advancing simulated clock,
-   the page-timing flush the scheduler runs) and, after each cycle, every read model a
-   dashboard visit runs (``page_bench.view_calls``). RSS after ``gc.collect()`` at cycle 20
-   and 100. Goal: no growth beyond 10%.
+4. Memory of the app process: the real server (``streamlit run app.py``: st.App, lifespan,
+   APScheduler, Streamlit runtime) on the 1M store, in ``load_bench``'s worker process. A
+   driver thread in that process runs the scheduler's own job (``PullScheduler.tick()``) 100
+   times, one pull interval of a fake clock apart (the monitor's clock is the only thing
+   replaced; no product code changes), while a logged-in Chromium session clicks through the
+   dashboard pages (at least one render after each cycle). RSS of that process (psutil, from
+   outside, after a ``gc.collect()`` in it, no page render in flight) every 10 cycles.
+   Goal: no growth beyond 10% between cycle 20 and cycle 100.
 A summary table (figure, measured, goal, PASS/MISS) closes the output.
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
-import json
 import os
 import re
 import secrets
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -134,38 +137,31 @@ def run_once_at(at: datetime) -> int:
     return main(["run-once"])
 
 
-def memory_child(start: datetime, cycles: int) -> int:
-    """The app's role: cycles as the scheduler runs them, page queries in between; RSS as JSON."""
-    import page_bench
-    import psutil
+def print_profile(path: Path, top: int = 14) -> None:
+    """The profile's heaviest functions: by cumulative time (the call chain) and by own time."""
+    import pstats
 
-    from monitoring.context import open_monitor
-    from monitoring.lifecycle import build_pipeline
-    from monitoring.views.common import TIMINGS
+    stats = pstats.Stats(str(path)).stats  # type: ignore[attr-defined]
+    total = max(ct for _, _, _, ct, _ in stats.values())
 
-    now = [start]
-    monitor = open_monitor(clock=lambda: now[0], bootstrap_admin=False)
-    pipeline = build_pipeline(monitor)
-    process = psutil.Process()
-    samples: dict[int, float] = {}
-    durations: list[float] = []
-    errors = 0
-    try:
-        for i in range(1, cycles + 1):
-            report = pipeline.run_cycle(now[0], "scheduled")
-            durations.append(report.duration_ms)
-            errors += int(bool(report.errors) or report.pull is None or report.pull.source != "azure_ml")
-            for call in page_bench.view_calls(monitor).values():
-                call()
-            TIMINGS.flush(monitor.store)  # the scheduler's page-timings job
-            if i % 10 == 0 or i in MEMORY_SAMPLES:
-                gc.collect()
-                samples[i] = process.memory_info().rss / 2**20
-            now[0] += timedelta(hours=1)
-    finally:
-        monitor.close()
-    print(json.dumps({"rss_mb": samples, "cycle_ms": durations, "bad_cycles": errors}))
-    return 0
+    def name(key: tuple[str, int, str]) -> str:
+        filename, line, func = key
+        short = filename.replace(str(ROOT) + "/", "")
+        if "site-packages/" in short:
+            short = short.split("site-packages/", 1)[1]
+        return f"{short}:{line}({func})"
+
+    for title, index in (("cumulative", 3), ("own time", 2)):
+        print(f"  top {top} by {title} (s; total {total:.1f} s):")
+        rows = sorted(stats.items(), key=lambda kv: kv[1][index], reverse=True)
+        shown = 0
+        for key, (_, calls, tt, ct, _) in rows:
+            if title == "cumulative" and not key[0].startswith(str(ROOT)):
+                continue  # the call chain through the product's own code
+            print(f"    {ct:7.2f} cum {tt:7.2f} own {calls:>9,} calls  {name(key)}")
+            shown += 1
+            if shown == top:
+                break
 
 
 # -- stages -------------------------------------------------------------------------------------
@@ -191,11 +187,22 @@ def stage_import(tmp: Path, rows: int, end: datetime, env: dict[str, str]) -> li
                 f"<= {IMPORT_GOAL_RATIO:g}x", import_s / plain_s <= IMPORT_GOAL_RATIO)]
 
 
-def stage_cycles(env: dict[str, str]) -> tuple[list[Row], datetime]:
+def stage_cycles(env: dict[str, str], base: Path) -> tuple[list[Row], datetime]:
     """The first run-once (real clock), then three an hour apart; returns the next free slot."""
+    data_dir = Path(env["MONITOR_DATA_DIR"])
+    before = base / "data-before-first-run"
+    shutil.copytree(data_dir, before)  # so a missed first run can be profiled on the same store
     first_s, first = timed_run([sys.executable, "-m", "monitoring", "run-once"], env)
     slot = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)  # the slot it pulled (or later)
     print(f"first run-once: {first_s:.2f} s wall; {first}", flush=True)
+    if first_s > CYCLE_GOAL_S:
+        profile = base / "first-run-once.prof"
+        prof_s, _ = timed_run([sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "monitoring",
+                               "run-once"], {**env, "MONITOR_DATA_DIR": str(before)})
+        print(f"first run-once missed {CYCLE_GOAL_S:g} s: profiled again on a copy of the store as it "
+              f"was before it ({prof_s:.1f} s under cProfile)")
+        print_profile(profile)
+    shutil.rmtree(before, ignore_errors=True)
     steady: list[tuple[float, str]] = []
     for hours in (1, 2, 3):
         at = (slot + timedelta(hours=hours, minutes=30)).isoformat()
@@ -204,8 +211,9 @@ def stage_cycles(env: dict[str, str]) -> tuple[list[Row], datetime]:
     walls = [s for s, _ in steady]
     inner = [cycle_ms(line) for _, line in steady]
     wall = statistics.median(walls)
-    return [Row("first run-once (freezes 3 references)",
-                f"{first_s:.1f} s (cycle {cycle_ms(first) / 1000:.1f} s)", "one-off; no goal", None),
+    return [Row("first run-once on the imported store (wall)",
+                f"{first_s:.1f} s (cycle {cycle_ms(first) / 1000:.1f} s)", f"<= {CYCLE_GOAL_S:g} s",
+                first_s <= CYCLE_GOAL_S),
             Row("steady run-once (median of 3, wall)",
                 f"{wall:.1f} s (cycle {statistics.median(inner):.0f} ms)", f"<= {CYCLE_GOAL_S:g} s",
                 wall <= CYCLE_GOAL_S)], slot + timedelta(hours=4)
@@ -227,25 +235,68 @@ def stage_pages(small: int, large: int, runs: int) -> list[Row]:
     return out
 
 
-def stage_memory(env: dict[str, str], start: datetime, cycles: int) -> list[Row]:
-    _, out = timed_run([sys.executable, str(Path(__file__)), "--memory-child", start.isoformat(),
-                        str(cycles)], env)
-    result = json.loads(out.splitlines()[-1])
-    rss = {int(k): v for k, v in result["rss_mb"].items()}
-    durations = result["cycle_ms"]
-    print(f"memory: {cycles} cycles in one process (1000 new rows each, then every page query); "
-          f"RSS MB by cycle: " + ", ".join(f"{k}: {v:.0f}" for k, v in sorted(rss.items())))
-    print(f"  cycle ms: median {statistics.median(durations):.0f}, max {max(durations):.0f}; cycles not "
-          f"stored from the endpoint or with errors: {result['bad_cycles']}", flush=True)
+def stage_memory(env: dict[str, str], base: Path, start: datetime, cycles: int, browsers: int) -> list[Row]:
+    """The real app process on the 1M store: ``cycles`` scheduler jobs, a page render after each."""
+    import load_bench
+    import psutil
+
+    if browsers and (problem := load_bench.chromium_problem()):
+        raise SystemExit(f"scale_bench: cannot render pages in the memory run: {problem} "
+                         f"(or pass --browsers 0)")
+    app = load_bench.AppProcess({**env, "LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"}, start.isoformat(),
+                                base / "memory-server.log")
+    browsing = None
+    rss: dict[int, float] = {}
+    try:
+        app.wait_healthy()
+        app.wait_event("ready", load_bench.READY_TIMEOUT_S)  # the scheduler's start-up pull is done
+        process = psutil.Process(app.proc.pid)
+        if browsers:
+            browsing = load_bench.start_browsers(app.base, env["MONITOR_ADMIN_PASSWORD"], browsers)
+            browsing.ready.wait(timeout=load_bench.READY_TIMEOUT_S)
+            if not browsing.logged_in:
+                raise app.fail(f"the memory run's browser could not log in: {browsing.errors[:3]}")
+        for n in range(1, cycles + 1):
+            app.send("cycle")
+            done = app.wait_event("cycle", 300)
+            if browsing:  # one page render after each cycle (the pages in turn)
+                browsing.wait_renders(done["end"], browsers, load_bench.PAGE_TIMEOUT_MS / 1000 + 10)
+            if n % 10 == 0 or n in MEMORY_SAMPLES:
+                if browsing:
+                    browsing.pause()
+                app.send("gc")
+                app.wait_event("gc", 60)
+                rss[n] = process.memory_info().rss / 2**20
+                if browsing:
+                    browsing.resume()
+    finally:
+        if browsing:
+            browsing.stop.set()
+            if browsing.thread:
+                browsing.thread.join(timeout=load_bench.PAGE_TIMEOUT_MS / 1000 + 30)
+        app.stop()
+    durations = [(c["end"] - c["start"]) * 1000 for c in app.cycles]
+    bad = [c for c in app.cycles if not c["ok"] or c["errors"] or c["source"] != "azure_ml"]
+    renders = browsing.renders if browsing else []
+    errors = browsing.errors if browsing else []
+    print(f"memory: the app process ({cycles} scheduler jobs on the 1M store, 1000 new rows each, "
+          f"{len(renders)} page renders in a logged-in chromium session between them); RSS MB by cycle: "
+          + ", ".join(f"{k}: {v:.0f}" for k, v in sorted(rss.items())))
+    render_ms = load_bench.quantiles([ms for _, _, ms in renders])
+    print(f"  job ms: median {statistics.median(durations):.0f}, max {max(durations):.0f}; jobs not stored "
+          f"from the endpoint or with errors: {len(bad)}; page render (click to settled) ms: p50 "
+          f"{render_ms['p50']:.0f}, max {render_ms['max']:.0f}; page errors: {len(errors)}", flush=True)
+    for message in sorted(set(errors))[:5]:
+        print(f"  {message}")
     first, last = MEMORY_SAMPLES
     if last not in rss:
         return [Row(f"RSS growth cycle {first}->{last}", "not reached", "<= 10%", False)]
     growth = rss[last] / rss[first] - 1
-    return [Row(f"RSS growth cycle {first}->{last}",
+    return [Row(f"app RSS growth cycle {first}->{last}",
                 f"{rss[first]:.0f} -> {rss[last]:.0f} MB ({growth:+.1%})", f"<= +{MEMORY_GOAL_GROWTH:.0%}",
                 growth <= MEMORY_GOAL_GROWTH),
-            Row(f"cycle time over {cycles} cycles", f"median {statistics.median(durations):.0f} ms, "
-                f"max {max(durations):.0f} ms", "(info)", None)]
+            Row(f"memory run: jobs, pages ({cycles} cycles)",
+                f"{len(bad)} bad jobs, {len(renders)} renders, {len(errors)} page errors", "(info)", None)]
 
 
 def print_summary(rows: list[Row]) -> None:
@@ -267,14 +318,13 @@ def main() -> int:
     parser.add_argument("--small", type=int, default=10_000, help="page comparison's small store")
     parser.add_argument("--cycles", type=int, default=100, help="cycles of the memory run")
     parser.add_argument("--runs", type=int, default=5, help="timed runs per page and mode")
+    parser.add_argument("--browsers", type=int, default=1, choices=(0, 1),
+                        help="a chromium session rendering pages during the memory run")
     parser.add_argument("--skip-pages", action="store_true")
     parser.add_argument("--cycle-at", help=argparse.SUPPRESS)
-    parser.add_argument("--memory-child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.cycle_at:
         return run_once_at(datetime.fromisoformat(args.cycle_at))
-    if args.memory_child:
-        return memory_child(datetime.fromisoformat(args.memory_child[0]), int(args.memory_child[1]))
 
     from tests.fakes.azureml_server import FakeAzureML, Reply
 
@@ -292,13 +342,14 @@ def main() -> int:
                "AUTH_COOKIE_KEY": secrets.token_hex(24), "LOG_LEVEL": "ERROR", **endpoint.env()}
         hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
         summary += stage_import(base, args.rows, hour, env)
-        rows, next_slot = stage_cycles(env)
+        rows, next_slot = stage_cycles(env, base)
         summary += rows
         if not args.skip_pages:
             summary += stage_pages(args.small, args.rows, args.runs)
-        summary += stage_memory(env, next_slot, args.cycles)
+        summary += stage_memory(env, base, next_slot, args.cycles, args.browsers)
     print_summary(summary)
-    return 0
+    print("(figures from a shared 2-core machine are noisy)")
+    return 0 if all(r.ok is not False for r in summary) else 1
 
 
 if __name__ == "__main__":
