@@ -17,9 +17,10 @@ from typing import Any
 
 import anyio
 import streamlit as st
+from starlette.middleware import Middleware
 from streamlit.runtime.pages_manager import PagesManager
 
-from health.routes import health_routes
+from health.routes import LivenessFirst, health_routes
 from monitoring import lifecycle
 from monitoring.errors import MonitoringError
 
@@ -59,4 +60,7 @@ async def lifespan(app: st.App) -> AsyncIterator[dict[str, Any]]:
             await anyio.to_thread.run_sync(background.stop)
 
 
-app = st.App("dashboard.py", routes=health_routes(_health, _metrics), lifespan=lifespan)
+# /health is answered by LivenessFirst before Streamlit's middleware (the route stays for
+# completeness); /health/ready and /metrics are ordinary routes.
+app = st.App("dashboard.py", routes=health_routes(_health, _metrics), lifespan=lifespan,
+             middleware=[Middleware(LivenessFirst, service=_health)])

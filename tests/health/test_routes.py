@@ -148,3 +148,44 @@ def test_health_p95_stays_under_50_ms_while_cycles_run(env) -> None:
     assert figures["codes"] == [200]
     assert figures["cycles"] >= 2  # cycles really ran during the pings
     assert figures["p95_ms"] < 50.0
+
+
+def test_liveness_first_answers_health_before_the_app_and_passes_the_rest(monitor) -> None:
+    """The middleware st.App runs before Streamlit's own: /health never reaches the app behind."""
+    from starlette.applications import Starlette
+    from starlette.middleware import Middleware
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+    from starlette.testclient import TestClient
+
+    from health.checker import HealthChecker, Limits
+    from health.routes import LivenessFirst
+    from health.service import HealthService
+
+    reached: list[str] = []
+
+    async def behind(request):
+        reached.append(request.url.path)
+        return PlainTextResponse("the app")
+
+    service: list[HealthService | None] = [None]
+    app = Starlette(routes=[Route("/{path:path}", behind, methods=["GET", "HEAD", "POST"])],
+                    middleware=[Middleware(LivenessFirst, service=lambda: service[0])])
+    with TestClient(app) as client:
+        assert client.get("/health").json() == {"status": "starting"}  # before the store is open
+        service[0] = HealthService(HealthChecker(monitor, scheduler_alive=lambda: True,
+                                                 limits=Limits(memory_percent_degraded=101.0)))
+        answer = client.get("/health")
+        assert answer.status_code == 200 and answer.json()["status"] == "healthy"
+        assert answer.headers["cache-control"] == "no-store"
+        head = client.head("/health")
+        assert head.status_code == 200 and head.content == b""
+        assert head.headers["content-length"] == str(len(answer.content))
+        assert client.post("/health").text == "the app"  # only GET/HEAD are ours
+        assert client.get("/health/ready").text == client.get("/healthz").text == "the app"
+        assert reached == ["/health", "/health/ready", "/healthz"]
+        first = service[0].liveness()
+        assert service[0].liveness()[1] is first[1]  # serialised once per cached status
+        unhealthy = HealthService(HealthChecker(monitor, scheduler_alive=lambda: False))
+        service[0] = unhealthy
+        assert client.get("/health").status_code == 503
