@@ -45,6 +45,14 @@ class CycleReport:
     changes: Changes = field(default_factory=Changes)
     duration_ms: float = 0.0
     errors: list[str] = field(default_factory=list)
+    pull_reused: bool = False  # a re-run of the slot kept its stored pull: nothing new this cycle
+
+    @property
+    def new_rows(self) -> tuple[int, int]:
+        """(stored, rejected) by this cycle: zero when the slot's earlier pull was kept."""
+        if self.pull is None or self.pull_reused:
+            return 0, 0
+        return self.pull.rows_stored, self.pull.rows_rejected
 
 
 class Pipeline:
@@ -75,6 +83,7 @@ class Pipeline:
             previous = self._previous_cycle_at()
             try:
                 report.pull = self._already_pulled(slot, kind)
+                report.pull_reused = report.pull is not None
                 if report.pull is None:
                     fetched = fetch_with_fallback(self.source, slot, bool(settings["mock_fallback"]),
                                                   self.fallback)
@@ -136,8 +145,8 @@ class Pipeline:
         events.emit(events.CYCLE, {
             "slot": iso(report.slot), "outcome": pull.outcome if pull else "error",
             "source": pull.source if pull else None, "errors": len(report.errors)}, {
-            "duration_ms": report.duration_ms, "rows_stored": pull.rows_stored if pull else 0,
-            "rows_rejected": pull.rows_rejected if pull else 0, "checks": len(report.checks),
+            "duration_ms": report.duration_ms, "rows_stored": report.new_rows[0],
+            "rows_rejected": report.new_rows[1], "checks": len(report.checks),
             "alerts_opened": len(report.changes.opened),
             "alerts_escalated": len(report.changes.escalated),
             "alerts_resolved": len(report.changes.resolved)})
@@ -196,7 +205,6 @@ class Pipeline:
                 Metrics(conn).add(at, "cycle_ms", report.duration_ms,
                                   "error" if report.errors else "ok")
                 Metrics(conn).add(at, "cycle_rows_stored",  # throughput: rows per cycle
-                                  float(report.pull.rows_stored if report.pull else 0),
-                                  report.pull.source if report.pull else "")
+                                  float(report.new_rows[0]), report.pull.source if report.pull else "")
         except MonitoringError as exc:
             log.error("could not record the cycle: %s", exc)

@@ -204,6 +204,7 @@ def test_a_rerun_of_a_slot_whose_pull_committed_does_not_pull_again(wired) -> No
     wired.clock.advance(minutes=20)  # same hourly slot
     again = wired.pipeline.run_cycle(wired.clock(), "scheduled")
     assert again.pull.pull_id == first.pull.pull_id and again.errors == []
+    assert (again.pull_reused, again.new_rows, first.new_rows) == (True, (0, 0), (20, 0))
     assert wired.server.request_count == 1 and len(_pulls(wired.monitor)) == 1
     with wired.monitor.store.read() as conn:
         assert Predictions(conn).count_by_source() == {"azure_ml": 20}

@@ -174,5 +174,5 @@ def test_the_pipeline_runs_maintenance_after_a_cycle_and_survives_its_failure(mo
     Pipeline(monitor, MockSource(), maintenance=Retention(monitor)).run_cycle(clock(), "scheduled")
     with monitor.store.read() as conn:
         assert RuntimeState(conn).get("retention")["complete"] is True
-        # throughput per cycle; the second cycle pulled the same slot again: nothing new
+        # throughput per cycle; the second cycle re-ran the same slot and kept its pull: nothing new
         assert [s[1] for s in Metrics(conn).samples("cycle_rows_stored", 0, 2**62)] == [20.0, 0.0]
