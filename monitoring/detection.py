@@ -112,12 +112,23 @@ class DriftService:
 
     def fit_default(self, field: str, config: DriftConfig, now: datetime
                     ) -> tuple[ReferenceRecord | None, str | None]:
-        """Freeze the first rows as the reference once there are enough; else say why not."""
-        rows = self._rows(field, 0, to_ms(now) + 1, self.max_reference_rows)
-        if rows.values.size == 0:
+        """Freeze the first rows as the reference once there are enough; else say why not.
+
+        Only the leading span a reference needs is read first (after a year's import the
+        rest would be read and dropped); everything up to now only when that is not enough.
+        """
+        end = to_ms(now) + 1
+        first = self._rows(field, 0, end, 1)
+        if first.values.size == 0:
             return None, f"no {'/'.join(self.monitor.analysis_sources)} rows for {field} yet"
+        lead_ms = int((config.reference_min_days + 1) * 86_400_000)
+        rows = self._rows(field, 0, min(end, int(first.times[0]) + lead_ms), self.max_reference_rows)
         pulls = group_pulls(rows.times / 1000.0, rows.values, rows.keys)
         ready = reference_readiness(pulls, config)
+        if not ready.ready and int(first.times[0]) + lead_ms < end:
+            rows = self._rows(field, 0, end, self.max_reference_rows)
+            pulls = group_pulls(rows.times / 1000.0, rows.values, rows.keys)
+            ready = reference_readiness(pulls, config)
         if not ready.ready:
             return None, ready.reason
         end_row = int(pulls.offsets[ready.n_pulls])

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from scipy.stats import kstwo
+from scipy.stats import kstwo, kstwobign
 
 from monitoring.drift.ecdf import cdf_at, cumulative
 from monitoring.drift.gating import distance_result
@@ -31,10 +31,27 @@ def ks_statistic(ref_sorted: np.ndarray, cur_sorted: np.ndarray,
     return float(np.max(np.abs(f_ref - f_cur)))
 
 
+EXACT_UP_TO = 1000
+
+
+def kolmogorov_sf(d: float, n: float) -> float:
+    """P(D_n >= d): scipy's exact ``kstwo`` up to n = 1000, Stephens' approximation above.
+
+    ``kstwo.sf`` costs up to ~10 ms at large n and ran for every pull a catch-up replays (a
+    sixth of the first cycle after a 1M-row import). The approximation
+    ``K(d (sqrt n + 0.12 + 0.11 / sqrt n))`` is within 0.005 of it for n > 1000; the p-value is
+    only shown (the verdict uses the calibrated threshold).
+    """
+    n = max(1.0, float(np.round(n)))
+    if n <= EXACT_UP_TO:
+        return float(np.clip(kstwo.sf(d, n), 0.0, 1.0))
+    root = np.sqrt(n)
+    return float(np.clip(kstwobign.sf(d * (root + 0.12 + 0.11 / root)), 0.0, 1.0))
+
+
 def ks_pvalue(d: float, n1: float, n2: float) -> float:
-    """Two-sided asymptotic p-value, as ks_2samp(method='asymp')."""
-    en = max(n1, n2) * min(n1, n2) / (n1 + n2)
-    return float(np.clip(kstwo.sf(d, max(1.0, np.round(en))), 0.0, 1.0))
+    """Two-sided asymptotic p-value, as ks_2samp(method='asymp') (Stephens' form past n 1000)."""
+    return kolmogorov_sf(d, max(n1, n2) * min(n1, n2) / (n1 + n2))
 
 
 def method(inp: CheckInput, params: Mapping[str, Any], override: float | None, default: float,
@@ -43,6 +60,6 @@ def method(inp: CheckInput, params: Mapping[str, Any], override: float | None, d
     assert w is not None
     d = ks_statistic(inp.core.sketch, w.values, w.weights)
     n_h = w.harmonic_n(inp.core)
-    p = float(np.clip(kstwo.sf(d, max(1.0, np.round(n_h))), 0.0, 1.0))
+    p = kolmogorov_sf(d, n_h)
     return distance_result(NAME, "drift", d, n_h, 2, params, override, default, min_effect,
                            (0.2, 0.35), p_value=p)

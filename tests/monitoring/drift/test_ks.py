@@ -57,3 +57,13 @@ def test_method_reports_ks_of_residuals_against_the_reference(iid_ref) -> None:
     expected = stats.ks_2samp(iid_ref.values, x)
     assert result.statistic == pytest.approx(expected.statistic, abs=1e-9)
     assert result.details["threshold_source"] == "calibrated"
+
+
+@pytest.mark.parametrize("n", [1001, 2500, 20_000])
+def test_large_samples_use_a_fast_approximation_within_half_a_percent(n: int) -> None:
+    from scipy.stats import kstwo
+
+    from monitoring.drift.ks import kolmogorov_sf
+
+    for d in np.linspace(0.001, 0.3, 200):
+        assert kolmogorov_sf(float(d), n) == pytest.approx(kstwo.sf(d, n), abs=0.005)
