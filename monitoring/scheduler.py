@@ -105,8 +105,12 @@ class PullScheduler:
             try:
                 report = self.runner.run_cycle(now, "scheduled")
                 errors = list(getattr(report, "errors", None) or [])
-                if errors:  # a cycle whose pull could not be stored is not a success
-                    ok, error = False, "; ".join(errors)
+                if errors:
+                    # A pull that could not be stored is a failed cycle (health goes stale, and a
+                    # new instance may help); a detection error is shown but counts as a run:
+                    # replacing the instance would not fix it, detection catches up next cycle.
+                    error = "; ".join(errors)
+                    ok = not any(e.startswith("store:") for e in errors)
             except MonitoringError as exc:
                 ok, error = False, str(exc)
                 log.error("pull cycle failed: %s", exc)

@@ -230,3 +230,18 @@ def test_a_slow_endpoint_cannot_hold_the_probe_past_its_timeout(wired) -> None:
 def test_in_demo_mode_the_probe_says_there_is_no_endpoint(monitor: Monitor) -> None:
     check = EndpointProbe(monitor)()
     assert check.status == HEALTHY and "no endpoint is configured" in check.detail
+
+
+def test_a_detection_error_is_shown_but_keeps_the_scheduler_fresh(monitor, clock) -> None:
+    class DetectFails:
+        def run_cycle(self, now, kind="scheduled"):
+            return CycleReport("c2", now, errors=["detect: drift reference 3 no longer exists"])
+
+    scheduler = PullScheduler(monitor, DetectFails(), holder="h")
+    for _ in range(4):
+        assert scheduler.tick() is True
+        clock.advance(hours=1)
+    status = scheduler_status(monitor)
+    assert "no longer exists" in status["last_error"] and status["last_success_at"] is not None
+    (check,) = [c for c in HealthChecker(monitor, limits=CALM).check().checks if c.name == "scheduler"]
+    assert check.status == DEGRADED  # someone should look; replacing the instance would not help
