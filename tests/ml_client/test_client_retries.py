@@ -179,7 +179,7 @@ def test_dribbled_headers_are_cut_off_at_the_deadline_and_the_next_call_works(fa
     started = time.monotonic()
     with pytest.raises(EndpointTimeout, match="headers very slowly") as caught:
         client.score()
-    assert 0.75 <= time.monotonic() - started < 1.5
+    assert 0.75 <= time.monotonic() - started < 3.0  # the headers alone would take ~60 s
     assert caught.value.attempts == 1
     assert len(client.score().rows) == 20  # the shut-down socket is not reused
 
