@@ -306,23 +306,19 @@ def _level_method(name: str, level: int) -> Callable[..., None]:
     return method
 
 
-def _log(self: logging.Logger, level: int, msg: object, *args: Any, **kwargs: Any) -> None:
-    original = _originals[(logging.Logger, "log")]
-    if not isinstance(level, int) or self.isEnabledFor(level):
-        kwargs["stacklevel"] = kwargs.get("stacklevel", 1) + 1
-        original(self, level, msg, *args, **kwargs)
-    else:
-        _below_level(self, level, msg, args, kwargs)
+def _log_method(owner: type) -> Callable[..., None]:
+    """``Logger.log`` or ``LoggerAdapter.log``: pass enabled records on, scan the rest."""
+    def method(self: Any, level: int, msg: object, *args: Any, **kwargs: Any) -> None:
+        if not isinstance(level, int) or self.isEnabledFor(level):
+            kwargs["stacklevel"] = kwargs.get("stacklevel", 1) + 1
+            _originals[(owner, "log")](self, level, msg, *args, **kwargs)
+        elif isinstance(self, logging.LoggerAdapter):
+            msg, kwargs = self.process(msg, kwargs)
+            _below_level(self.logger, level, msg, args, kwargs)
+        else:
+            _below_level(self, level, msg, args, kwargs)
 
-
-def _adapter_log(self: logging.LoggerAdapter, level: int, msg: object, *args: Any, **kwargs: Any) -> None:
-    original = _originals[(logging.LoggerAdapter, "log")]
-    if not isinstance(level, int) or self.isEnabledFor(level):
-        kwargs["stacklevel"] = kwargs.get("stacklevel", 1) + 1
-        original(self, level, msg, *args, **kwargs)
-    else:
-        msg, kwargs = self.process(msg, kwargs)
-        _below_level(self.logger, level, msg, args, kwargs)
+    return method
 
 
 def _handle(self: logging.Logger, record: logging.LogRecord) -> None:
@@ -343,8 +339,8 @@ def install(path: Path = LOG_FILE) -> _ScanFile:
     patches: dict[tuple[type, str], Callable[..., Any]] = {
         **{(logging.Logger, name): _level_method(name, level) for name, level in _LEVELS.items()
            if name in logging.Logger.__dict__},  # Logger.warn is gone in Python 3.13
-        (logging.Logger, "log"): _log, (logging.Logger, "handle"): _handle,
-        (logging.LoggerAdapter, "log"): _adapter_log}
+        (logging.Logger, "log"): _log_method(logging.Logger), (logging.Logger, "handle"): _handle,
+        (logging.LoggerAdapter, "log"): _log_method(logging.LoggerAdapter)}
     for (owner, name), patched in patches.items():
         _originals[(owner, name)] = owner.__dict__[name]
         setattr(owner, name, patched)
