@@ -48,6 +48,11 @@ class HealthStatus:
     checked_at: datetime
     duration_ms: float
 
+    @property
+    def http_status(self) -> int:
+        """What the routes answer: 503 only when this instance should be replaced."""
+        return 503 if self.status == UNHEALTHY else 200
+
     def to_dict(self) -> dict[str, Any]:
         return {"status": self.status, "checked_at": iso(self.checked_at),
                 "duration_ms": round(self.duration_ms, 2),

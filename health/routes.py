@@ -14,14 +14,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from health.checker import UNHEALTHY, HealthStatus
 from health.service import HealthService
 
 NO_STORE = {"Cache-Control": "no-store"}
-
-
-def _code(status: HealthStatus) -> int:
-    return 503 if status.status == UNHEALTHY else 200
 
 
 STARTING = b'{"status": "starting"}'
@@ -81,7 +76,7 @@ def health_routes(service: Callable[[], HealthService | None],
             probe = await run_in_threadpool(svc.probe)
             if probe is not None:
                 status = replace(status, checks=(*status.checks, probe))
-        return JSONResponse(status.to_dict(), status_code=_code(status), headers=NO_STORE)
+        return JSONResponse(status.to_dict(), status_code=status.http_status, headers=NO_STORE)
 
     routes = [Route("/health", liveness, methods=["GET", "HEAD"]),
               Route("/health/ready", readiness, methods=["GET", "HEAD"])]

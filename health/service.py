@@ -82,7 +82,7 @@ class HealthService:
             answer = self._answer
         if answer is not None and answer[0] is status:
             return answer[1], answer[2]
-        code = 503 if status.status == UNHEALTHY else 200
+        code = status.http_status
         body = json.dumps({"status": status.status, "checked_at": iso(status.checked_at)}).encode()
         with self._lock:
             self._answer = (status, code, body)
