@@ -21,6 +21,7 @@ from monitoring.pipeline import Pipeline
 from monitoring.scheduler import PullScheduler
 from monitoring.sources import MockSource
 from monitoring.store.maintenance import integrity_check
+from tests.support.store_checks import torn_pulls
 from tests.support.tmpfs import remount, tmpfs
 
 CALM = Limits(memory_percent_degraded=101.0)  # the machine's memory is not under test
@@ -70,9 +71,7 @@ def test_a_full_disk_while_running_is_clear_unhealthy_not_fatal_and_recovers(env
             assert code == 200 and checks["scheduler"]["status"] == "healthy"
             assert integrity_check(monitor.store) == "ok"
             with monitor.store.read() as conn:  # whole pulls only, before and after the fault
-                torn = conn.execute(
-                    "SELECT p.id FROM pulls p LEFT JOIN predictions x ON x.pull_id = p.id "
-                    "GROUP BY p.id HAVING count(x.pull_id) != p.rows_stored").fetchall()
+                torn = torn_pulls(conn)
             assert torn == []
         finally:
             monitor.close()

@@ -31,6 +31,7 @@ from monitoring.store import Audit, Settings
 from monitoring.store.maintenance import integrity_check
 from monitoring.store.predictions import ROW_COUNT
 from tests.support import secret_scan
+from tests.support.store_checks import torn_pulls
 
 ROOT = Path(__file__).resolve().parents[2]
 KILLS = 5
@@ -75,9 +76,7 @@ def _check_whole(env: dict[str, str]) -> dict[str, int]:
     try:
         assert integrity_check(monitor.store) == "ok"
         with monitor.store.read() as conn:
-            torn = conn.execute(
-                "SELECT p.id, p.rows_stored, count(x.pull_id) FROM pulls p LEFT JOIN predictions x "
-                "ON x.pull_id = p.id GROUP BY p.id HAVING count(x.pull_id) != p.rows_stored").fetchall()
+            torn = torn_pulls(conn)
             assert torn == [], f"pulls whose rows do not match their record: {torn}"
             torn = conn.execute(
                 "SELECT p.id FROM pulls p LEFT JOIN rejected_rows r ON r.pull_id = p.id "
