@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from scipy.stats import betabinom
+from scipy.special import betaln
 
 from monitoring.drift.inputs import CheckInput
 from monitoring.drift.results import MethodResult, severity_for
@@ -36,7 +36,16 @@ def rate_pvalue(k: int, n: int, k0: int, n0: int) -> float:
     """P(at least k of n outliers) when the rate is only known from k0 of n0 reference rows."""
     if k <= 0:
         return 1.0
-    return float(betabinom.sf(k - 1, n, k0 + 0.5, n0 - k0 + 0.5))
+    a, b = k0 + 0.5, n0 - k0 + 0.5
+    if n < 0 or a <= 0 or b <= 0:
+        return float("nan")
+    if k > n:
+        return 0.0
+    # scipy.stats.betabinom.sf(k - 1, n, a, b) step for step (1 - sum of its pmf over 0..k-1), without
+    # importing scipy.stats (~1 s of CLI start-up)
+    m = np.arange(0.0, k)
+    logpmf = -np.log(n + 1) - betaln(n - m + 1, m + 1) + betaln(m + a, n - m + b) - betaln(a, b)
+    return float(np.clip(1.0 - np.sum(np.exp(logpmf)), 0.0, 1.0))
 
 
 def longest_horizon(window_pulls: int) -> int:

@@ -36,17 +36,14 @@ from typing import Any
 import numpy as np
 
 from monitoring.drift import alarm_rates as ar
+from monitoring.drift.batch import bin_counts_many, js_many, ks_many, psi_many, wasserstein_many
 from monitoring.drift.config import DriftConfig
 from monitoring.drift.core import ReferenceCore, fit_core, residualize
 from monitoring.drift.cusum import gate_scores, reference_values, signed_scores
-from monitoring.drift.jensen_shannon import js_distance
-from monitoring.drift.ks import ks_statistic
 from monitoring.drift.mann_kendall import mk_test
-from monitoring.drift.psi import bin_proportions, psi, smoothed
 from monitoring.drift.pulls import Pulls
 from monitoring.drift.registry import BY_NAME, CUSUM_WEIGHTS, DISTANCES, PVALUE_METHODS
 from monitoring.drift.simulate import sieve, simulate
-from monitoring.drift.wasserstein import wasserstein
 
 THIRTY_DAYS = 30 * 86_400.0
 
@@ -119,14 +116,10 @@ def _window_stats(core: ReferenceCore, resid: np.ndarray, window: int, batch: in
     n_cur = core.n_eff(per, window)
     n_h = n_ref * n_cur / (n_ref + n_cur)
     sk = core.sketch
-    out = np.empty((n_win, 4))
-    for j in range(n_win):
-        cur = rows[j]
-        props = bin_proportions(core.edges, cur)
-        out[j] = (n_h * ks_statistic(sk, cur) ** 2, n_h * psi(core.ref_props, smoothed(props, per)),
-                  n_h * wasserstein(sk, np.clip(cur, sk[0], sk[-1])) ** 2,
-                  n_h * js_distance(core.ref_props, props) ** 2)
-    return out
+    counts = bin_counts_many(core.edges, rows)
+    return n_h * np.column_stack((ks_many(sk, rows) ** 2, psi_many(core.ref_props, counts),
+                                  wasserstein_many(sk, np.clip(rows, sk[0], sk[-1])) ** 2,
+                                  js_many(core.ref_props, counts) ** 2))
 
 
 def calibrate(core: ReferenceCore, pulls: Pulls, config: DriftConfig, rng: np.random.Generator

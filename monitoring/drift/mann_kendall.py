@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.stats import norm
+from scipy.special import ndtr
 
 from monitoring.drift.inputs import CheckInput
 from monitoring.drift.results import MethodResult, severity_for
@@ -40,7 +40,7 @@ def mk_test(x: np.ndarray, var_inflation: float = 1.0) -> MKResult:
     var_s = (n * (n - 1) * (2 * n + 5) - float(np.sum(ties * (ties - 1) * (2 * ties + 5)))) / 18.0
     var_s *= var_inflation
     z = 0.0 if s == 0 or var_s <= 0 else (s - np.sign(s)) / np.sqrt(var_s)
-    return MKResult(s, var_s, float(z), float(2 * norm.sf(abs(z))))
+    return MKResult(s, var_s, float(z), float(2 * ndtr(-abs(z))))  # norm.sf(x) is ndtr(-x) in scipy
 
 
 def theil_sen(y: np.ndarray, x: np.ndarray) -> tuple[float, float]:

@@ -23,9 +23,13 @@ _NORM = np.sqrt(np.array([1.0, 2.0, 6.0, 24.0]))
 
 def pit(sketch: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Mid-rank empirical CDF of ``x`` against the sorted reference ``sketch``, kept inside (0, 1)."""
+    x = np.asarray(x, dtype=np.float64)
     s = sketch.size
     left = np.searchsorted(sketch, x, side="left")
-    right = np.searchsorted(sketch, x, side="right")
+    right = left.copy()  # only values equal to a sketch entry differ; one search instead of two
+    tied = sketch[np.minimum(left, s - 1)] == x
+    if np.any(tied):
+        right[tied] = np.searchsorted(sketch, x[tied], side="right")
     return np.clip((left + right) / (2.0 * s), 0.5 / s, 1 - 0.5 / s)
 
 

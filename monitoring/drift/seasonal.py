@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import stats
+from scipy.special import fdtrc
 
 from monitoring.drift.ar import fit_ar
 
@@ -64,6 +64,11 @@ def _gls(t: np.ndarray, y: np.ndarray, terms: Sequence[Term], max_ar: int
     return coef, phi, yw, xw
 
 
+def f_pvalue(f_stat: float, dof: int) -> float:
+    """P(F(2, dof) >= f_stat), as scipy.stats.f.sf, whose fdtrc is nan below 0 where sf is 1."""
+    return float(fdtrc(2, dof, max(f_stat, 0.0)))
+
+
 def fit_profile(t: np.ndarray, y: np.ndarray, candidates: Sequence[Term], alpha: float,
                 max_ar: int) -> tuple[list[Term], np.ndarray]:
     """Selected terms and their coefficients (intercept first) for the pull-level series ``y``."""
@@ -78,7 +83,7 @@ def fit_profile(t: np.ndarray, y: np.ndarray, candidates: Sequence[Term], alpha:
             sub, *_ = np.linalg.lstsq(xw[:, cols], yw, rcond=None)
             rss = float(np.sum((yw - xw[:, cols] @ sub) ** 2))
             f_stat = ((rss - rss_full) / 2) / max(rss_full / max(dof, 1), 1e-300)
-            if dof > 0 and stats.f.sf(f_stat, 2, dof) < alpha:
+            if dof > 0 and f_pvalue(f_stat, dof) < alpha:
                 keep.append(term)
         terms = keep
     coef, *_ = _gls(t, y, terms, max_ar)

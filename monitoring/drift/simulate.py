@@ -20,7 +20,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import lfilter
 
 from monitoring.drift.ar import forecasts
 from monitoring.drift.core import ReferenceCore, gap_resets
@@ -63,13 +62,27 @@ def sieve(core: ReferenceCore, pulls: Pulls, max_rows: int) -> Sieve:
     return Sieve(core, innov, within, batch)
 
 
+def ar_filter(e: np.ndarray, phi: np.ndarray) -> np.ndarray:
+    """y[t] = e[t] + sum_k phi[k] y[t-1-k] along axis 1, from rest (scipy.signal.lfilter([1], [1, -phi], e)).
+
+    A loop over time, vectorised over replicates: a few ms for a month of hourly pulls,
+    where importing scipy.signal alone cost 0.8 s of the first cycle.
+    """
+    p = phi.size
+    if p == 0:
+        return e.copy()
+    y = np.zeros((e.shape[0], e.shape[1] + p))
+    coef = phi[::-1]  # y[t-p] ... y[t-1]
+    for t in range(e.shape[1]):
+        y[:, t + p] = e[:, t] + y[:, t:t + p] @ coef
+    return y[:, p:]
+
+
 def simulate(sv: Sieve, times: np.ndarray, replicates: int, rng: np.random.Generator) -> np.ndarray:
     """(replicates, pulls, batch) simulated values at pull times ``times``."""
     n = times.size
     e = rng.choice(sv.innovations, size=(replicates, BURN_IN + n))
-    phi = sv.core.phi
-    dev = (lfilter([1.0], np.concatenate(([1.0], -phi)), e, axis=1)[:, BURN_IN:] if phi.size
-           else e[:, BURN_IN:])
+    dev = ar_filter(e, sv.core.phi)[:, BURN_IN:]
     level = sv.core.profile(times)[None, :] + dev
     if sv.batch == 1:
         return level[..., None]

@@ -91,3 +91,13 @@ def test_old_states_without_counts_still_load(iid_ref) -> None:
     data = state.to_dict()
     del data["counts"]
     assert DetectorState.from_dict(data).counts == ()
+
+
+def test_rate_pvalue_equals_scipy_betabinom() -> None:
+    from scipy.stats import betabinom
+
+    for k in (1, 2, 3, 10, 199, 200, 201, 1000):
+        for n in (0, 1, 5, 200, 1000, 5000):
+            for k0, n0 in ((0, 1), (0, 168), (3, 168), (168, 168), (20, 1000), (5, 100_000)):
+                expected = float(betabinom.sf(k - 1, n, k0 + 0.5, n0 - k0 + 0.5))
+                assert rate_pvalue(k, n, k0, n0) == pytest.approx(expected, rel=1e-12, abs=1e-15)

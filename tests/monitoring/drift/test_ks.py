@@ -67,3 +67,13 @@ def test_large_samples_use_a_fast_approximation_within_half_a_percent(n: int) ->
 
     for d in np.linspace(0.001, 0.3, 200):
         assert kolmogorov_sf(float(d), n) == pytest.approx(kstwo.sf(d, n), abs=0.005)
+
+
+def test_large_n_pvalue_equals_scipy_kstwobign() -> None:
+    from monitoring.drift.ks import kolmogorov_sf
+
+    for n in (1001.0, 5000.0, 1e6):
+        root = np.sqrt(n)
+        for d in (0.0, 1e-4, 0.01, 0.03, 0.2, 1.0):
+            expected = float(np.clip(stats.kstwobign.sf(d * (root + 0.12 + 0.11 / root)), 0.0, 1.0))
+            assert kolmogorov_sf(d, n) == pytest.approx(expected, rel=1e-12, abs=1e-300)

@@ -80,3 +80,11 @@ def test_method_ignores_a_flat_window(iid_ref) -> None:
     t = hours(72, iid_ref.next_time)
     result = check_window(iid_ref.model, t, 100.0 + 5.0 * rng.standard_normal(t.size)).method("mann_kendall")
     assert not result.drifted and result.p_value > 1e-3
+
+
+def test_p_value_equals_scipy_norm() -> None:
+    rng = np.random.default_rng(5)
+    for n in (5, 12, 40, 200):
+        for trend in (0.0, 0.02, 0.3):
+            res = mk_test(rng.standard_normal(n) + trend * np.arange(n))
+            assert res.p_value == pytest.approx(2 * stats.norm.sf(abs(res.z)), rel=1e-12, abs=1e-300)

@@ -15,6 +15,14 @@ def test_pit_is_the_mid_rank_share_kept_inside_the_unit_interval() -> None:
     assert pit(sketch, np.array([2.5, 2.0, -9.0, 9.0])).tolist() == [0.5, 0.375, 0.125, 0.875]
 
 
+def test_pit_with_repeated_sketch_values_is_the_two_sided_mid_rank() -> None:
+    rng = np.random.default_rng(5)
+    sketch = np.sort(rng.integers(-3, 4, 300).astype(float))
+    x = np.concatenate((rng.integers(-5, 6, 500).astype(float), rng.normal(0, 2, 500)))
+    mid = (np.searchsorted(sketch, x, "left") + np.searchsorted(sketch, x, "right")) / (2.0 * sketch.size)
+    assert np.array_equal(pit(sketch, x), np.clip(mid, 0.5 / 300, 1 - 0.5 / 300))
+
+
 def test_hermite_scores_are_orthonormal_under_the_normal_law() -> None:
     nodes, weights = hermegauss(30)  # exact for polynomials up to degree 59 against exp(-z^2/2)
     h = hermite(nodes)

@@ -1,0 +1,76 @@
+"""The four window distances for many equal-size windows at once, for the calibration bootstrap.
+
+Calibration scores a few thousand bootstrap windows per field against one reference.
+Computed one window at a time (``ks_statistic``, ``wasserstein``, ``psi``,
+``js_distance``) that was 7.7 s of a 1M-row store's first cycle, nearly all of it
+per-call overhead. Here every window shares one ``searchsorted`` against the
+reference sketch and the rest is array arithmetic. Each function equals its
+one-window counterpart (tested), so the calibration still sees exactly what runs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from monitoring.drift.psi import FLOOR
+
+
+def ks_many(sketch: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """KS D of each sorted row of ``rows`` (n_win, m) against the sorted ``sketch``.
+
+    The supremum of F_cur - F_ref sits just after a window value, and that of
+    F_ref - F_cur just before one, so 2m evaluations per window suffice.
+    """
+    n_win, m = rows.shape
+    s = float(sketch.size)
+    flat = rows.ravel()
+    right = np.searchsorted(sketch, flat, side="right").reshape(n_win, m) / s
+    left = np.searchsorted(sketch, flat, side="left").reshape(n_win, m) / s
+    i = np.arange(m, dtype=np.float64)
+    above = np.max((i + 1.0) / m - right, axis=1)
+    below = np.max(left - i / m, axis=1)
+    return np.maximum(np.maximum(above, below), 0.0)
+
+
+def wasserstein_many(sketch: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """W1 of each sorted row of ``rows`` (n_win, m) against the sorted ``sketch``.
+
+    W1 is the integral of |Q_ref(p) - Q_cur(p)| over p. Both quantile functions are
+    steps on the grid {j/s} and {i/m}, the same for every window, so the integral is
+    one weighted sum per row. The grid is kept in integer units of 1/(s m): exact.
+    """
+    s, m = sketch.size, rows.shape[1]
+    grid = np.union1d(np.arange(s + 1, dtype=np.int64) * m, np.arange(m + 1, dtype=np.int64) * s)
+    twice_mid = grid[:-1] + grid[1:]
+    ref_q = sketch[twice_mid // (2 * m)]
+    cur_idx = twice_mid // (2 * s)
+    width = np.diff(grid) / float(s * m)
+    return np.abs(rows[:, cur_idx] - ref_q[None, :]) @ width
+
+
+def bin_counts_many(edges: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """(n_win, bins) counts of each row's values in the PSI bins fixed by ``edges``."""
+    n_win, m = rows.shape
+    bins = edges.size + 1
+    idx = np.searchsorted(edges, rows.ravel(), side="right") + np.repeat(np.arange(n_win) * bins, m)
+    return np.bincount(idx, minlength=n_win * bins).reshape(n_win, bins).astype(np.float64)
+
+
+def psi_many(ref_props: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """PSI of each row of bin ``counts`` (Jeffreys-smoothed, as ``psi.smoothed``) against ``ref_props``."""
+    n = counts.sum(axis=1, keepdims=True)
+    cur = np.maximum((counts + 0.5) / (n + 0.5 * counts.shape[1]), FLOOR)
+    ref = np.maximum(np.asarray(ref_props, dtype=np.float64), FLOOR)[None, :]
+    return np.sum((cur - ref) * np.log(cur / ref), axis=1)
+
+
+def js_many(ref_props: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Jensen-Shannon distance of each row of bin ``counts`` against ``ref_props``."""
+    p = np.asarray(ref_props, dtype=np.float64)
+    p = (p / p.sum())[None, :]
+    q = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1e-300)
+    mid = 0.5 * (p + q)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kl_p = np.where(p > 0, p * np.log(p / mid), 0.0).sum(axis=1)
+        kl_q = np.where(q > 0, q * np.log(q / mid), 0.0).sum(axis=1)
+    return np.sqrt(np.maximum(0.5 * kl_p + 0.5 * kl_q, 0.0))
