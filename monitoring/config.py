@@ -37,6 +37,7 @@ class Config:
     appinsights_connection_string: Secret | None
     log_level: str
     journal_mode: str
+    drift_budget_seconds: float = 2.0  # a live cycle's drift work; the rest is caught up after it
 
     @property
     def production(self) -> bool:
@@ -144,4 +145,5 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         appinsights_connection_string=connection,
         log_level=_choice(environ, "LOG_LEVEL", LOG_LEVELS, "INFO", upper=True),
         journal_mode=journal_mode,
+        drift_budget_seconds=_number(environ, "MONITOR_DRIFT_BUDGET_SECONDS", 2.0, 0.0, 600.0),
     )

@@ -24,6 +24,7 @@ import numpy as np
 
 from monitoring import events
 from monitoring.alerts import Changes, Signal, apply_signals, drift_fingerprint
+from monitoring.budget import Budget
 from monitoring.context import Monitor
 from monitoring.drift import (
     DetectorState,
@@ -83,9 +84,11 @@ class FieldRows:
 class DriftService:
     """Runs detection for every monitored field; one run at a time per process."""
 
-    def __init__(self, monitor: Monitor, max_reference_rows: int = 2_000_000) -> None:
+    def __init__(self, monitor: Monitor, max_reference_rows: int = 2_000_000,
+                 chunk_rows: int = 200_000) -> None:
         self.monitor = monitor
         self.max_reference_rows = max_reference_rows
+        self.chunk_rows = chunk_rows
         self._lock = threading.Lock()
         self._models: dict[tuple[int, str], ReferenceModel] = {}
 
@@ -166,16 +169,27 @@ class DriftService:
         return record
 
     # -- the step ---------------------------------------------------------------------------
-    def run(self, now: datetime, settings: dict[str, Any]) -> tuple[list[FieldCheck], Changes]:
+    def run(self, now: datetime, settings: dict[str, Any], budget: Budget | None = None
+            ) -> tuple[list[FieldCheck], Changes]:
+        """Check every field up to ``now``, or as much as ``budget`` allows (the rest is deferred).
+
+        Fields furthest behind go first (no reference yet, then the oldest progress), so
+        after an import all fields move towards the present together.
+        """
         config = drift_config(settings)
+        budget = budget if budget is not None else Budget(None)
         checks: list[FieldCheck] = []
         changes = Changes()
         with self._lock:
-            for field in settings["monitored_fields"]:
+            for field, progress in self._furthest_behind_first(list(settings["monitored_fields"])):
                 if self.monitor.stopping.is_set():
                     break
+                if budget.spent():
+                    if self._rows(field, (progress or -1) + 1, to_ms(now) + 1, 1).values.size:
+                        budget.defer(field, "waiting: this pass's drift budget went to other fields")
+                    continue
                 started = time.perf_counter()
-                field_checks, field_changes = self._run_field(field, config, now, settings)
+                field_checks, field_changes = self._run_field(field, config, now, settings, budget)
                 checks += field_checks
                 changes.opened += field_changes.opened
                 changes.escalated += field_changes.escalated
@@ -187,6 +201,13 @@ class DriftService:
                     _emit_check(field, field_checks, elapsed_ms)
         return checks, changes
 
+    def _furthest_behind_first(self, fields: list[str]) -> list[tuple[str, int | None]]:
+        """(field, checked through) with no reference first, then the oldest progress."""
+        with self.monitor.store.read() as conn:
+            drift = DriftStore(conn)
+            progress = [(f, _progress(drift, f)) for f in fields]
+        return sorted(progress, key=lambda fp: -1 if fp[1] is None else fp[1])
+
     def _skip(self, field: str, now: datetime, reason: str) -> FieldCheck:
         check = FieldCheck.skipped(field, now.timestamp(), reason)
         with self.monitor.store.transaction() as conn:
@@ -195,7 +216,7 @@ class DriftService:
         return check
 
     def _run_field(self, field: str, config: DriftConfig, now: datetime,
-                   settings: Mapping[str, Any]) -> tuple[list[FieldCheck], Changes]:
+                   settings: Mapping[str, Any], budget: Budget) -> tuple[list[FieldCheck], Changes]:
         with self.monitor.store.read() as conn:
             active = DriftStore(conn).active_reference_id(field)
             saved = DriftStore(conn).state(field)
@@ -206,7 +227,11 @@ class DriftService:
                 record, reason = None, exc.reason
             if record is None:
                 return [self._skip(field, now, reason or "no reference")], Changes()
+            budget.worked = True
             active = (record.id, record.end_at)
+            if budget.spent():
+                budget.defer(field, f"reference v{record.version} frozen; checking its pulls continues next")
+                return [], Changes()
         reference_id, reference_end = active
         model = self.model(reference_id, config)
         state = DetectorState.from_dict(saved[2]) if saved and saved[0] == reference_id else None
@@ -216,23 +241,65 @@ class DriftService:
             through = saved[1]
         else:  # a re-baseline committed while a cycle ran: carry on after both, re-check nothing
             through = max(saved[1], reference_end)
-        rows = self._rows(field, through + 1, to_ms(now) + 1)
-        if rows.values.size == 0:
-            return [], Changes()
-        pulls = group_pulls(rows.times / 1000.0, rows.values, rows.keys)
-        results: list[tuple[FieldCheck, list[Signal]]] = []
-        done_through = int(rows.times.max())
-        for j in range(pulls.n_pulls):
-            if self.monitor.stopping.is_set():  # shutting down: record how far we got
-                done_through = int(round(pulls.times[j - 1] * 1000)) if j else through
+        checks: list[FieldCheck] = []
+        changes = Changes()
+        end = to_ms(now) + 1
+        while True:  # chunk by chunk, so memory stays bounded after a year's import
+            rows, complete = self._chunk(field, through + 1, end)
+            if rows.values.size == 0:
                 break
-            lo, hi = int(pulls.offsets[j]), int(pulls.offsets[j + 1])
-            try:
-                state, check = update(model, state, float(pulls.times[j]), pulls.values[lo:hi])
-            except ValidationError as exc:
-                log.warning("skipped a pull of %s: %s", field, exc)
-                continue
-            results.append((check, self._signals(check)))
+            pulls = group_pulls(rows.times / 1000.0, rows.values, rows.keys)
+            row_times = np.sort(rows.times)  # aligned with pulls.offsets (grouping sorts by time)
+            results: list[tuple[FieldCheck, list[Signal]]] = []
+            done_through = int(row_times[-1])
+            stopped = False
+            for j in range(pulls.n_pulls):
+                if self.monitor.stopping.is_set() or budget.spent():  # record how far we got
+                    done_through = int(row_times[pulls.offsets[j] - 1]) if j else through
+                    stopped = True
+                    break
+                lo, hi = int(pulls.offsets[j]), int(pulls.offsets[j + 1])
+                budget.worked = True
+                try:
+                    state, check = update(model, state, float(pulls.times[j]), pulls.values[lo:hi])
+                except ValidationError as exc:
+                    log.warning("skipped a pull of %s: %s", field, exc)
+                    continue
+                results.append((check, self._signals(check)))
+            step = self._commit(field, reference_id, results, state, done_through, config)
+            checks += [c for c, _ in results]
+            changes.opened += step.opened
+            changes.escalated += step.escalated
+            changes.resolved += step.resolved
+            through = done_through
+            if stopped:
+                if not self.monitor.stopping.is_set():
+                    budget.defer(field, f"checked through {from_ms(through).isoformat()}; "
+                                        "the later pulls continue next")
+                break
+            if complete:
+                break
+        return checks, changes
+
+    def _chunk(self, field: str, start: int, end: int) -> tuple[FieldRows, bool]:
+        """Up to ``chunk_rows`` rows from ``start``, cut at a pull boundary; True when nothing is left.
+
+        A pull bigger than the chunk is read whole (the limit doubles until it fits).
+        """
+        limit = self.chunk_rows
+        while True:
+            rows = self._rows(field, start, end, limit)
+            if rows.values.size < limit:
+                return rows, True
+            whole = rows.keys != rows.keys[-1]
+            if whole.any():
+                keep = int(np.flatnonzero(whole)[-1]) + 1
+                return FieldRows(rows.times[:keep], rows.keys[:keep], rows.values[:keep]), False
+            limit *= 2
+
+    def _commit(self, field: str, reference_id: int, results: list[tuple[FieldCheck, list[Signal]]],
+                state: DetectorState | None, done_through: int, config: DriftConfig) -> Changes:
+        """The checks' runs, their alert changes and the state after them, in one transaction."""
         changes = Changes()
         with self.monitor.store.transaction() as conn:
             drift = DriftStore(conn)
@@ -246,7 +313,7 @@ class DriftService:
                 changes.resolved += step.resolved
             if state is not None:
                 drift.put_state(field, reference_id, done_through, state.to_dict())
-        return [c for c, _ in results], changes
+        return changes
 
     @staticmethod
     def _signals(check: FieldCheck) -> list[Signal]:

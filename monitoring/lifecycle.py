@@ -83,7 +83,8 @@ def build_pipeline(monitor: Monitor, source: Source | None = None) -> Pipeline:
     # Without a scheduler (run-once), notifications go out inline; _start_with defers them.
     return Pipeline(monitor, source, detector=DriftService(monitor), breaker_state=breaker,
                     on_changes=lambda _changes: deliver_now(monitor),
-                    maintenance=Retention(monitor))
+                    maintenance=Retention(monitor),
+                    drift_budget_seconds=monitor.config.drift_budget_seconds)
 
 
 def backfill(monitor: Monitor, pipeline: Pipeline, now: datetime, days: int = BACKFILL_DAYS) -> int:

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from monitoring import events
 from monitoring.alerts import Changes, Signal, apply_signals, ops_fingerprint
+from monitoring.budget import Budget
 from monitoring.context import Monitor
 from monitoring.errors import MonitoringError
 from monitoring.ingest import PullResult, fetch_with_fallback, store_pull
@@ -33,7 +34,11 @@ LAST_CYCLE_KEY = "last_cycle"
 
 
 class Detector(Protocol):
-    def run(self, now: datetime, settings: dict[str, Any]) -> tuple[list[Any], Changes]: ...
+    def run(self, now: datetime, settings: dict[str, Any], budget: Budget | None = None
+            ) -> tuple[list[Any], Changes]: ...
+
+
+BUDGETED_KINDS = ("scheduled", "manual")  # replays and the demo backfill check every pull in-cycle
 
 
 @dataclass
@@ -46,6 +51,7 @@ class CycleReport:
     duration_ms: float = 0.0
     errors: list[str] = field(default_factory=list)
     pull_reused: bool = False  # a re-run of the slot kept its stored pull: nothing new this cycle
+    drift_deferred: dict[str, str] = field(default_factory=dict)  # field -> drift work left for later
 
     @property
     def new_rows(self) -> tuple[int, int]:
@@ -55,6 +61,18 @@ class CycleReport:
         return self.pull.rows_stored, self.pull.rows_rejected
 
 
+@dataclass
+class CatchUp:
+    """What ``Pipeline.catch_up`` did: passes run, pulls checked, alert changes, work still left."""
+
+    passes: int = 0
+    checks: int = 0
+    changes: Changes = field(default_factory=Changes)
+    deferred: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+    error: str | None = None
+
+
 class Pipeline:
     """One monitor's cycle: its source, fallback, detector and operational alerts."""
 
@@ -62,7 +80,9 @@ class Pipeline:
                  fallback: MockSource | None = None,
                  breaker_state: Callable[[], str | None] = lambda: None,
                  on_changes: Callable[[Changes], None] | None = None,
-                 maintenance: Callable[[datetime, str], Any] | None = None) -> None:
+                 maintenance: Callable[[datetime, str], Any] | None = None,
+                 drift_budget_seconds: float | None = None,
+                 timer: Callable[[], float] = time.monotonic) -> None:
         self.monitor = monitor
         self.source = source
         self.detector = detector
@@ -70,6 +90,8 @@ class Pipeline:
         self.breaker_state = breaker_state
         self.on_changes = on_changes
         self.maintenance = maintenance  # e.g. retention, run after the cycle is recorded
+        self.drift_budget_seconds = drift_budget_seconds
+        self.timer = timer
 
     def run_cycle(self, now: datetime, kind: str = "scheduled") -> CycleReport:
         """Run every step for the slot containing ``now``; never raises for a failed step."""
@@ -94,12 +116,17 @@ class Pipeline:
                 log.error("could not store the pull for %s: %s", iso(slot), exc)
                 events.emit(events.CYCLE_STEP_FAILED, {"step": "store"}, error=exc)
             if self.detector is not None:
+                budget = Budget(self.drift_budget_seconds if kind in BUDGETED_KINDS else None, self.timer)
                 try:
-                    report.checks, report.changes = self.detector.run(now, settings)
+                    report.checks, report.changes = self.detector.run(now, settings, budget)
                 except MonitoringError as exc:
                     report.errors.append(f"detect: {exc}")
                     log.error("drift detection failed; it will catch up next cycle: %s", exc)
                     events.emit(events.CYCLE_STEP_FAILED, {"step": "detect"}, error=exc)
+                report.drift_deferred = dict(budget.deferred)
+                if budget.deferred:
+                    log.info("drift work left for the catch-up after this cycle: %s",
+                             "; ".join(f"{k}: {v}" for k, v in budget.deferred.items()))
             try:
                 ops = self._ops_signals(now, previous, interval, settings, kind)
                 if ops:
@@ -120,6 +147,44 @@ class Pipeline:
                                 or report.changes.resolved):
             self.on_changes(report.changes)
         return report
+
+    def catch_up(self, now: datetime, max_seconds: float | None = None) -> CatchUp:
+        """Run budgeted drift passes until nothing is deferred (or ``max_seconds``, or shutdown).
+
+        Each pass commits what it checked, so an interruption loses nothing; what is
+        still deferred when the time is up continues after the next cycle.
+        """
+        out = CatchUp()
+        if self.detector is None:
+            return out
+        started = self.timer()
+        deferred = True
+        while deferred and not self.monitor.stopping.is_set():
+            if max_seconds is not None and self.timer() - started >= max_seconds:
+                break
+            settings = self.monitor.settings.effective()
+            budget = Budget(self.drift_budget_seconds, self.timer)
+            try:
+                checks, changes = self.detector.run(now, settings, budget)
+            except MonitoringError as exc:
+                out.error = str(exc)
+                log.error("drift catch-up failed; it continues after the next cycle: %s", exc)
+                break
+            out.passes += 1
+            out.checks += len(checks)
+            out.changes.opened += changes.opened
+            out.changes.escalated += changes.escalated
+            out.changes.resolved += changes.resolved
+            out.deferred = dict(budget.deferred)
+            deferred = bool(budget.deferred)
+        out.seconds = self.timer() - started
+        if out.passes:
+            log.info("drift catch-up: %d check(s) in %d pass(es), %.1f s%s", out.checks, out.passes,
+                     out.seconds, f"; still deferred: {', '.join(out.deferred)}" if out.deferred else "")
+        events.emit_alert_changes(out.changes)
+        if self.on_changes and (out.changes.opened or out.changes.escalated or out.changes.resolved):
+            self.on_changes(out.changes)
+        return out
 
     def _already_pulled(self, slot: datetime, kind: str) -> PullResult | None:
         """A scheduled slot whose pull committed before the process died is not pulled again.
@@ -201,7 +266,7 @@ class Pipeline:
                 RuntimeState(conn).put(LAST_CYCLE_KEY, {
                     "at": now.isoformat(), "cycle_id": report.cycle_id,
                     "outcome": report.pull.outcome if report.pull else None,
-                    "errors": report.errors}, at)
+                    "errors": report.errors, "drift_deferred": report.drift_deferred}, at)
                 Metrics(conn).add(at, "cycle_ms", report.duration_ms,
                                   "error" if report.errors else "ok")
                 Metrics(conn).add(at, "cycle_rows_stored",  # throughput: rows per cycle

@@ -36,10 +36,13 @@ STATUS_KEY = "scheduler"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MISFIRE_GRACE_SECONDS = 300
 LEASE_TTL_MS = 15 * 60_000
+CATCH_UP_MAX_SECONDS = LEASE_TTL_MS / 1000 / 3  # well inside the lease; the rest follows next cycle
 
 
 class CycleRunner(Protocol):
     def run_cycle(self, now: datetime, kind: str = "scheduled") -> Any: ...
+
+    def catch_up(self, now: datetime, max_seconds: float | None = None) -> Any: ...
 
 
 def slot_start(now: datetime, interval: timedelta) -> datetime:
@@ -101,30 +104,41 @@ class PullScheduler:
                 who = "this process" if holder == self.holder else f"another instance ({holder})"
                 log.info("slot %s is already taken by %s; skipping", iso(slot), who)
                 return False
-            ok, error = True, None
+            ok, error, report = True, None, None
             try:
-                report = self.runner.run_cycle(now, "scheduled")
-                errors = list(getattr(report, "errors", None) or [])
-                if errors:
-                    # A pull that could not be stored is a failed cycle (health goes stale, and a
-                    # new instance may help); a detection error is shown but counts as a run:
-                    # replacing the instance would not fix it, detection catches up next cycle.
-                    error = "; ".join(errors)
-                    ok = not any(e.startswith("store:") for e in errors)
-            except MonitoringError as exc:
-                ok, error = False, str(exc)
-                log.error("pull cycle failed: %s", exc)
-            except Exception as exc:  # noqa: BLE001 - a job must never kill the scheduler
-                ok, error = False, f"{type(exc).__name__}: {exc}"
-                log.exception("pull cycle crashed; the scheduler keeps running")
+                try:
+                    report = self.runner.run_cycle(now, "scheduled")
+                    errors = list(getattr(report, "errors", None) or [])
+                    if errors:
+                        # A pull that could not be stored is a failed cycle (health goes stale, and a
+                        # new instance may help); a detection error is shown but counts as a run:
+                        # replacing the instance would not fix it, detection catches up next cycle.
+                        error = "; ".join(errors)
+                        ok = not any(e.startswith("store:") for e in errors)
+                except MonitoringError as exc:
+                    ok, error = False, str(exc)
+                    log.error("pull cycle failed: %s", exc)
+                except Exception as exc:  # noqa: BLE001 - a job must never kill the scheduler
+                    ok, error = False, f"{type(exc).__name__}: {exc}"
+                    log.exception("pull cycle crashed; the scheduler keeps running")
+                self._record(now, ok=ok, error=error)  # health sees the cycle before any catch-up
+                if getattr(report, "drift_deferred", None):
+                    self._catch_up(now)
             finally:
                 try:
                     with self.monitor.store.transaction() as conn:
                         RuntimeState(conn).finish_slot(LEASE, self.holder, to_ms(slot))
                 except MonitoringError as exc:
                     log.error("could not release the pull lease: %s", exc)
-            self._record(now, ok=ok, error=error)
             return ok
+
+    def _catch_up(self, now: datetime) -> None:
+        """Drift work the cycle's budget deferred, while still holding the lease (no other
+        instance checks the same pulls); a failure here never fails the cycle that ran."""
+        try:
+            self.runner.catch_up(now, max_seconds=CATCH_UP_MAX_SECONDS)
+        except Exception:  # noqa: BLE001 - a job must never kill the scheduler
+            log.exception("drift catch-up crashed; it continues after the next cycle")
 
     def _record(self, now: datetime, ok: bool | None, error: str | None) -> None:
         """Record a run (``ok`` True/False) or, with ``ok=None``, only a new interval and next run.

@@ -12,6 +12,9 @@ from monitoring.cli.common import monitor
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("run-once", help="run one pull cycle now (exit 0 even if the endpoint failed)")
+    parser.add_argument("--catch-up", action="store_true",
+                        help="then finish the drift work the cycle's time budget deferred "
+                             "(reference fits and checks after a large import)")
     parser.set_defaults(handler=_run_once)
 
     parser = sub.add_parser("import", help="backfill history from a CSV (predicted_at + field columns)")
@@ -31,17 +34,31 @@ def _run_once(args: argparse.Namespace) -> int:
     from monitoring.lifecycle import build_pipeline
 
     m = monitor()
-    report = build_pipeline(m).run_cycle(m.clock(), "manual")
+    pipeline = build_pipeline(m)
+    now = m.clock()
+    report = pipeline.run_cycle(now, "manual")
     pull = report.pull
     if pull is None:
         print(f"cycle {report.cycle_id}: the pull could not be stored: {'; '.join(report.errors)}")
-        return 0
-    line = (f"cycle {report.cycle_id}: pull {pull.outcome} from {pull.source}, {pull.rows_stored} rows "
-            f"stored, {pull.rows_rejected} quarantined, {len(report.changes.opened)} alert(s) opened "
-            f"in {report.duration_ms:.0f} ms")
-    if pull.error:
-        line += f"; error: {pull.error}"
-    print(line)
+    else:
+        line = (f"cycle {report.cycle_id}: pull {pull.outcome} from {pull.source}, {pull.rows_stored} rows "
+                f"stored, {pull.rows_rejected} quarantined, {len(report.changes.opened)} alert(s) opened "
+                f"in {report.duration_ms:.0f} ms")
+        if pull.error:
+            line += f"; error: {pull.error}"
+        print(line)
+    deferred = report.drift_deferred
+    if deferred and args.catch_up:
+        done = pipeline.catch_up(now)
+        print(f"drift catch-up: {done.checks} pull check(s) in {done.passes} pass(es), "
+              f"{len(done.changes.opened)} alert(s) opened, {done.seconds:.1f} s"
+              + (f"; error: {done.error}" if done.error else ""))
+        deferred = done.deferred
+    if deferred:
+        print("drift work deferred by the cycle's time budget (the scheduler catches up straight after "
+              "its cycle; `python -m monitoring run-once --catch-up` does it now):")
+        for name, what in deferred.items():
+            print(f"  {name}: {what}")
     return 0
 
 

@@ -45,6 +45,8 @@ def test_a_short_cookie_key_is_refused_with_the_fix() -> None:
     ({"AZURE_ML_ENDPOINT_URL": "https://x/score", "AZURE_ML_TIMEOUT_SECONDS": "soon"}, "not a number"),
     ({"AZURE_ML_ENDPOINT_URL": "https://x/score", "AZURE_ML_REQUEST_FILE": "/nope.json"}, "cannot be read"),
     ({"MONITOR_DB_JOURNAL_MODE": "memory"}, "is not one of"),
+    ({"MONITOR_DRIFT_BUDGET_SECONDS": "-1"}, "MONITOR_DRIFT_BUDGET_SECONDS=-1 is out of range; use a value "
+                                             "between 0 and 600"),
 ])
 def test_bad_values_get_one_clear_message(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):

@@ -6,11 +6,14 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 from monitoring.actors import Actor
 from monitoring.context import Monitor
 from monitoring.pipeline import Pipeline
 from monitoring.scheduler import (
+    CATCH_UP_MAX_SECONDS,
+    LEASE_TTL_MS,
     MISFIRE_GRACE_SECONDS,
     PullScheduler,
     make_trigger,
@@ -18,7 +21,9 @@ from monitoring.scheduler import (
     slot_start,
 )
 from monitoring.sources import MockSource
-from monitoring.store import Pulls
+from monitoring.store import Pulls, RuntimeState
+from monitoring.store.runtime import DONE
+from monitoring.timeutil import to_ms
 from tests.support import secret_scan
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,6 +77,31 @@ def test_a_failing_cycle_never_kills_the_scheduler(monitor: Monitor, clock) -> N
     clock.advance(hours=1)
     assert scheduler.tick() is True
     assert scheduler_status(monitor)["last_error"] is None
+
+
+def test_deferred_drift_work_is_caught_up_inside_the_lease_after_the_cycle_is_recorded(
+        monitor: Monitor, clock) -> None:
+    class Deferring:
+        seen: list = []
+
+        def run_cycle(self, now, kind="scheduled"):
+            return SimpleNamespace(errors=[], drift_deferred={"f": "waiting"})
+
+        def catch_up(self, now, max_seconds=None):
+            with monitor.store.read() as conn:
+                lease = RuntimeState(conn).lease("pull")
+            self.seen.append((lease["holder"], lease["expires_at"] == to_ms(now) + LEASE_TTL_MS,  # held
+                              scheduler_status(monitor).get("last_success_at"), max_seconds))
+            raise RuntimeError("catch-up broke")  # must not fail the cycle that ran
+
+    runner = Deferring()
+    scheduler = PullScheduler(monitor, runner, holder="a")
+    assert scheduler.tick() is True
+    assert runner.seen == [("a", True, clock(), CATCH_UP_MAX_SECONDS)]
+    assert CATCH_UP_MAX_SECONDS * 1000 < LEASE_TTL_MS
+    assert scheduler_status(monitor)["last_error"] is None
+    with monitor.store.read() as conn:
+        assert RuntimeState(conn).lease("pull")["expires_at"] == DONE  # the slot is finished after it
 
 
 def test_interval_change_takes_effect_without_restart(monitor: Monitor, clock) -> None:

@@ -32,7 +32,7 @@ class FailingDetector:
     def __init__(self, key: str) -> None:
         self.key = key
 
-    def run(self, now, settings):
+    def run(self, now, settings, budget=None):
         raise StoreError(f"database write failed: PRAGMA key = \"{self.key}\" rejected")
 
 

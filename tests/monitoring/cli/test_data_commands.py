@@ -166,3 +166,36 @@ def test_users_cli_round_trip(env) -> None:
     assert "ann" in listing and "disabled" in listing and "admin" in listing
     unknown = cli("users", "disable", "zed", env=env)
     assert unknown.returncode == 2 and "there is no user 'zed'" in unknown.stderr
+
+
+def test_run_once_defers_drift_work_past_its_budget_and_catch_up_finishes_it(
+        env, tmp_path: Path, fake_azureml: FakeAzureML) -> None:  # noqa: F811
+    """After an import, a zero budget fits one reference; --catch-up then checks every imported pull."""
+    history = tmp_path / "history.csv"
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    rng = np.random.default_rng(4)
+    lines = ["predicted_at,archived_gb_predicted,savings_gb_predicted"]
+    lines += [f"{(now - timedelta(hours=h)).strftime('%Y-%m-%dT%H:%M:%SZ')},"
+              f"{500 + 40 * rng.standard_normal():.3f},{120 + 15 * rng.standard_normal():.3f}"
+              for h in range(9 * 24, 0, -1)]
+    history.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    full = {**env, **fake_azureml.env(), "MONITOR_DRIFT_BUDGET_SECONDS": "0"}
+    assert cli("import", str(history), env=full).returncode == 0
+    fake_azureml.enqueue(Reply.rows(5), times=2)
+    first = cli("run-once", env=full)
+    assert first.returncode == 0, first.stderr[-2000:]
+    deferred = first.stdout.split("deferred by the cycle's time budget", 1)[1]
+    assert "reference v1 frozen; checking its pulls continues next" in deferred
+    assert "waiting: this pass's drift budget went to other fields" in deferred
+    caught = cli("run-once", "--catch-up", env=full)
+    assert caught.returncode == 0, caught.stderr[-2000:]
+    assert "drift catch-up: " in caught.stdout and "deferred" not in caught.stdout
+    monitor = open_monitor(load_config(full), bootstrap_admin=False)
+    with monitor.store.read() as conn:
+        checked = dict(conn.execute("SELECT field, COUNT(*) FROM drift_runs WHERE status = 'ok' "
+                                    "GROUP BY field").fetchall())
+        states = dict(conn.execute("SELECT field, through_at FROM drift_state").fetchall())
+    monitor.close()
+    assert set(checked) == {"archived_gb_predicted", "savings_gb_predicted"}
+    assert all(n >= 2 * 24 for n in checked.values())  # two days after the 7-day references
+    assert all(t >= int((now - timedelta(hours=1)).timestamp() * 1000) for t in states.values())

@@ -138,7 +138,7 @@ class _FlaggingDetector:
         self.monitor = monitor
         self.kind = "drift"
 
-    def run(self, now, settings):
+    def run(self, now, settings, budget=None):
         with self.monitor.store.transaction() as conn:
             from monitoring.alerts import apply_signals
 
