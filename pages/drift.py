@@ -26,6 +26,10 @@ else:
     c1.metric("Verdict", "Not checked")
     st.info(f"The check is skipped: {view.reason}")
 c2.metric("Last check (UTC)", widgets.short(view.checked_at))
+if view.unchecked_from:
+    st.info(f"Catching up: checked through {widgets.stamp(view.checked_through)}; the pulls from "
+            f"{widgets.stamp(view.unchecked_from)} on are checked right after each pull cycle, in bounded "
+            "passes (`python -m monitoring run-once --catch-up` does it all from a shell).")
 c3.metric("Reference", f"v{ref.version} · {ref.rows:,} rows" if ref else "not frozen yet")
 if ref:
     st.caption(f"Reference: {widgets.stamp(ref.span.start)} to {widgets.stamp(ref.span.end)}, frozen by "

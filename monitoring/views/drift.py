@@ -68,6 +68,8 @@ class DriftOverview:
     trend_levels: list[float] = field(default_factory=list)
     trend_line: tuple[datetime, datetime, float, float] | None = None  # t0, t1, y0, y1
     change_started_at: datetime | None = None
+    checked_through: datetime | None = None  # the newest row detection has folded in
+    unchecked_from: datetime | None = None  # the oldest row it has not: set while catching up
 
 
 def _reference_info(record: Any) -> ReferenceInfo:
@@ -109,10 +111,16 @@ def overview(monitor: Monitor, field_name: str) -> DriftOverview:
         record = drift.active_reference(field_name)
         latest = drift.latest_run(field_name)
         state = drift.state(field_name)
+        through = state[1] if state else record.end_at if record else None
+        unchecked = None
+        if through is not None:  # one indexed step past the progress: is there a backlog?
+            times, _ = Predictions(conn).values(field_name, through + 1, 2**62, monitor.analysis_sources, 1)
+            unchecked = from_ms(int(times[0])) if times.size else None
     reference = _reference_info(record) if record else None
+    checked_through = from_ms(through) if through is not None else None
     if latest is None:
         return DriftOverview(field_name, reference, None, "none", "no drift check has run yet", False,
-                             None, [], None)
+                             None, [], None, checked_through=checked_through, unchecked_from=unchecked)
     result = latest.result
     window = None
     trend_times: list[datetime] = []
@@ -136,7 +144,7 @@ def overview(monitor: Monitor, field_name: str) -> DriftOverview:
                 line = (trend_times[0], trend_times[-1], intercept, intercept + slope * days)
     return DriftOverview(field_name, reference, from_ms(latest.run_at), latest.status, latest.reason,
                          latest.drifted, latest.severity, method_rows(result), window, trend_times, levels,
-                         line, _change_start(result))
+                         line, _change_start(result), checked_through, unchecked)
 
 
 @dataclass(frozen=True)

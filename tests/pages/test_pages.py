@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from monitoring.actors import Actor
 from monitoring.context import Monitor
 from monitoring.errors import PermissionDeniedError
-from monitoring.store import Alerts, Audit
+from monitoring.store import Alerts, Audit, DriftStore
+from monitoring.timeutil import from_ms
 from tests.pages.conftest import PAGES, open_page
+from tests.support.hourly import store_hourly
+from ui import queries
 
 TITLES = {"pages/alerts.py": "Alerts", "pages/history.py": "History", "pages/drift.py": "Drift",
           "pages/metrics.py": "Metrics", "pages/settings.py": "Settings"}
@@ -100,6 +105,18 @@ def test_drift_page_shows_every_method_with_a_verdict(as_admin: AppTest) -> None
     assert len(methods) == 9
     assert set(methods["verdict"]) <= {"drifted", "stable", "skipped"}
     assert set(methods["verdict"]) & {"drifted", "stable"}  # the seeded store has real checks
+
+
+def test_drift_page_says_when_a_field_is_catching_up(as_admin: AppTest, page_monitor: Monitor) -> None:
+    at = open_page(as_admin, "pages/drift.py")
+    assert not [i for i in at.info if "Catching up" in i.value]
+    with page_monitor.store.read() as conn:
+        last = DriftStore(conn).state("archived_gb_predicted")[1]
+    store_hourly(page_monitor, "archived_gb_predicted", from_ms(last) + timedelta(hours=1), [500.0])
+    queries.after_write()  # the page's cache would show the pull after its TTL
+    at = open_page(as_admin, "pages/drift.py")
+    (note,) = [i.value for i in at.info if "Catching up" in i.value]
+    assert "run-once --catch-up" in note
 
 
 def test_admin_sets_a_webhook_write_only_and_sends_a_test(as_admin: AppTest, page_monitor: Monitor) -> None:

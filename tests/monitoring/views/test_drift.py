@@ -12,9 +12,11 @@ from scipy.stats import theilslopes
 from monitoring.context import Monitor
 from monitoring.drift.registry import REGISTRY
 from monitoring.store import DriftStore, Predictions
+from monitoring.timeutil import from_ms
 from monitoring.views import drift
 from monitoring.views.common import TimeRange
 from tests.support import seeded
+from tests.support.hourly import store_hourly
 
 FIELD = "archived_gb_predicted"
 
@@ -86,3 +88,15 @@ def test_a_field_never_checked_says_so(seeded_monitor: Monitor) -> None:
     view = drift.overview(seeded_monitor, "not_a_field")
     assert (view.status, view.reference, view.methods) == ("none", None, [])
     assert drift.overview(seeded_monitor, "not_a_field").reference is None
+
+
+def test_a_field_with_unchecked_pulls_says_from_when_and_a_caught_up_one_does_not(
+        seeded_monitor: Monitor) -> None:
+    view = drift.overview(seeded_monitor, FIELD)
+    with seeded_monitor.store.read() as conn:
+        times, _ = Predictions(conn).values(FIELD, 0, 2**62, seeded_monitor.analysis_sources)
+    assert view.unchecked_from is None and view.checked_through == from_ms(int(times.max()))
+    later = from_ms(int(times.max())) + timedelta(hours=1)
+    store_hourly(seeded_monitor, FIELD, later, [500.0, 501.0])
+    view = drift.overview(seeded_monitor, FIELD)
+    assert view.unchecked_from == later and view.checked_through == from_ms(int(times.max()))
