@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from monitoring.drift.ecdf import ranks
 from monitoring.drift.psi import FLOOR
 
 
@@ -23,9 +24,8 @@ def ks_many(sketch: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """
     n_win, m = rows.shape
     s = float(sketch.size)
-    flat = rows.ravel()
-    right = np.searchsorted(sketch, flat, side="right").reshape(n_win, m) / s
-    left = np.searchsorted(sketch, flat, side="left").reshape(n_win, m) / s
+    left, right = ranks(sketch, rows.ravel())
+    left, right = left.reshape(n_win, m) / s, right.reshape(n_win, m) / s
     i = np.arange(m, dtype=np.float64)
     above = np.max((i + 1.0) / m - right, axis=1)
     below = np.max(left - i / m, axis=1)

@@ -40,7 +40,7 @@ from monitoring.drift.batch import bin_counts_many, js_many, ks_many, psi_many, 
 from monitoring.drift.config import DriftConfig
 from monitoring.drift.core import ReferenceCore, fit_core, residualize
 from monitoring.drift.cusum import gate_scores, reference_values, signed_scores
-from monitoring.drift.mann_kendall import mk_test
+from monitoring.drift.mann_kendall import mk_z_many
 from monitoring.drift.pulls import Pulls
 from monitoring.drift.registry import BY_NAME, CUSUM_WEIGHTS, DISTANCES, PVALUE_METHODS
 from monitoring.drift.simulate import sieve, simulate
@@ -136,7 +136,7 @@ def calibrate(core: ReferenceCore, pulls: Pulls, config: DriftConfig, rng: np.ra
     ref_off = np.arange(n_ref + 1) * b
     fut_off = np.arange(horizon + 1) * b
     scores = np.empty((reps, horizon, 4))
-    windows, mk_z = [], []
+    windows, mk_windows = [], []
     t_win = config.trend_window_pulls
     for r in range(reps):
         pseudo = fit_core(Pulls(pulls.times, ref_off, sim[r, :n_ref].ravel()), config)
@@ -144,14 +144,14 @@ def calibrate(core: ReferenceCore, pulls: Pulls, config: DriftConfig, rng: np.ra
                           pseudo.history, pseudo.last_time)
         scores[r] = res.scores
         windows.append(_window_stats(pseudo, res.resid, config.window_pulls, b))
-        mk_z += [mk_test(res.resid_mean[j:j + t_win]).z for j in range(0, horizon - t_win + 1, t_win)]
+        mk_windows += [res.resid_mean[j:j + t_win] for j in range(0, horizon - t_win + 1, t_win)]
     x = np.moveaxis(signed_scores(scores), -1, 0)  # (8, R, L)
     sc = core.score_scale
     k = reference_values(sc.between, sc.within, float(b), config.cusum_k, gate_scores(config.min_effect))
     curves, diag = ar.cusum_curves(x, k, rng)
     stats = np.concatenate(windows)
     tails = {name: ar.exp_tail(stats[:, i]) for i, name in enumerate(DISTANCES)} if len(stats) >= 50 else {}
-    z = np.asarray(mk_z)
+    z = mk_z_many(np.stack(mk_windows)) if mk_windows else np.zeros(0)
     diag.update({"location_bias_sd": round(float(np.std(scores[:, :, 0].mean(axis=1))), 4),
                  "score_sd": np.round(scores.reshape(-1, 4).std(axis=0), 4).tolist(),
                  "simulated_batch": b, "window_samples": int(len(stats)), "mk_samples": int(z.size)})

@@ -43,6 +43,24 @@ def mk_test(x: np.ndarray, var_inflation: float = 1.0) -> MKResult:
     return MKResult(s, var_s, float(z), float(2 * ndtr(-abs(z))))  # norm.sf(x) is ndtr(-x) in scipy
 
 
+def mk_z_many(x: np.ndarray) -> np.ndarray:
+    """``mk_test(row).z`` for every row of ``x`` (rows, n) at once: the calibration's thousands of windows."""
+    x = np.asarray(x, dtype=np.float64)
+    n = x.shape[1]
+    s = np.zeros(x.shape[0])
+    for lag in range(1, n):  # by lag: small arrays instead of one (rows, n^2 / 2) temporary
+        s += np.sign(x[:, lag:] - x[:, :-lag]).sum(axis=1)
+    ordered = np.sort(x, axis=1)
+    ties = np.zeros(x.shape[0])
+    for r in np.flatnonzero(np.any(ordered[:, 1:] == ordered[:, :-1], axis=1)):  # rare: exact repeats
+        _, t = np.unique(x[r], return_counts=True)
+        ties[r] = float(np.sum(t * (t - 1) * (2 * t + 5)))
+    var_s = (n * (n - 1) * (2 * n + 5) - ties) / 18.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (s - np.sign(s)) / np.sqrt(var_s)
+    return np.where((s == 0) | (var_s <= 0), 0.0, z)
+
+
 def theil_sen(y: np.ndarray, x: np.ndarray) -> tuple[float, float]:
     """Median of pairwise slopes and intercept median(y) - slope * median(x), as scipy.stats.theilslopes."""
     y = np.asarray(y, dtype=np.float64)

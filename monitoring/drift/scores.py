@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtri
 
+from monitoring.drift.ecdf import ranks
+
 N_SCORES = 4
 SCORE_NAMES = ("location", "scale", "skew", "tails")
 _NORM = np.sqrt(np.array([1.0, 2.0, 6.0, 24.0]))
@@ -23,13 +25,8 @@ _NORM = np.sqrt(np.array([1.0, 2.0, 6.0, 24.0]))
 
 def pit(sketch: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Mid-rank empirical CDF of ``x`` against the sorted reference ``sketch``, kept inside (0, 1)."""
-    x = np.asarray(x, dtype=np.float64)
     s = sketch.size
-    left = np.searchsorted(sketch, x, side="left")
-    right = left.copy()  # only values equal to a sketch entry differ; one search instead of two
-    tied = sketch[np.minimum(left, s - 1)] == x
-    if np.any(tied):
-        right[tied] = np.searchsorted(sketch, x[tied], side="right")
+    left, right = ranks(sketch, x)
     return np.clip((left + right) / (2.0 * s), 0.5 / s, 1 - 0.5 / s)
 
 

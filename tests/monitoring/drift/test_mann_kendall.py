@@ -7,7 +7,7 @@ import pytest
 from scipy import stats
 
 from monitoring.drift import check_window
-from monitoring.drift.mann_kendall import mk_test, theil_sen
+from monitoring.drift.mann_kendall import mk_test, mk_z_many, theil_sen
 from tests.monitoring.drift.streams import DAY, hours
 
 
@@ -88,3 +88,13 @@ def test_p_value_equals_scipy_norm() -> None:
         for trend in (0.0, 0.02, 0.3):
             res = mk_test(rng.standard_normal(n) + trend * np.arange(n))
             assert res.p_value == pytest.approx(2 * stats.norm.sf(abs(res.z)), rel=1e-12, abs=1e-300)
+
+
+def test_the_batched_z_equals_mk_test_row_by_row_ties_included() -> None:
+    rng = np.random.default_rng(8)
+    rows = np.concatenate((rng.standard_normal((30, 72)) + np.linspace(0, 0.5, 72),
+                           rng.integers(0, 4, (10, 72)).astype(float),  # heavy ties
+                           np.full((1, 72), 2.0)))  # all equal: S = 0
+    z = mk_z_many(rows)
+    assert z == pytest.approx([mk_test(r).z for r in rows], abs=1e-12)
+    assert z[-1] == 0.0 and np.all(np.isfinite(z))
