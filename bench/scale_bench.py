@@ -11,12 +11,19 @@ Figures from a shared machine are noisy.
    (same schema and pragmas; ``store_bench``'s baseline). Goal: <= 15 s and <= 3x the baseline.
 2. Cycles. The store gets an endpoint (a fake Azure ML server on loopback answering 1000 new
    seed-schema rows per request), so the imported rows are what the detector analyses:
-   * the first ``python -m monitoring run-once`` on the freshly imported store freezes a drift
-     reference per field (fit + bootstrap calibration) and folds every imported pull after it;
-   * steady-state: the same command an hour later (the CLI's own code, its clock moved one
-     slot on, since the command has no clock option): one new pull, one check per field.
-   The goal (<= 5 s, wall) applies to both. When the first one misses, it runs again under
-   cProfile on a copy of the store taken before it, and the top functions are printed.
+   * the first ``python -m monitoring run-once`` on the freshly imported store: the pull is
+     stored, then drift work runs for the cycle's budget (2 s; at least one reference fit).
+     Goal: <= 5 s, wall. What it deferred (the other fields' fits, the checks of every
+     imported pull after the references) is printed;
+   * the catch-up of that deferred work, timed on its own: ``run-once --catch-up`` (the
+     scheduler does the same straight after its cycle). Informational: the time until every
+     field is checked up to the present, and the peak RSS of that process (GNU time), which
+     reads the imported rows in bounded chunks;
+   * steady-state: ``run-once`` at the next three hours (the CLI's own code, its clock moved
+     one slot on, since the command has no clock option): one new pull, one check per field.
+     Goal: <= 5 s, wall.
+   When the first one misses, it runs again under cProfile on a copy of the store taken
+   before it, and the top functions are printed.
 3. Pages: ``page_bench``'s stores (six weeks of hourly pulls at 10k and at 1M rows) and its
    AppTest timings. Goal per page: <= 500 ms at 1M and <= 2x the 10k median.
 4. Memory of the app process: the real server (``streamlit run app.py``: st.App, lifespan,
@@ -66,6 +73,7 @@ CYCLE_GOAL_S = 5.0
 MEMORY_GOAL_GROWTH = 0.10
 MEMORY_SAMPLES = (20, 100)
 CYCLE_LINE = re.compile(r"in (\d+) ms")
+PEAK_RSS = re.compile(r"peak RSS (\d+) KB")
 
 
 @dataclass
@@ -115,12 +123,14 @@ def plain_insert_seconds(path: Path, batch: RowBatch) -> float:
 
 # -- subprocesses -------------------------------------------------------------------------------
 def timed_run(args: list[str], env: dict[str, str]) -> tuple[float, str]:
+    """Wall time and stdout (plus a ``peak RSS`` line from GNU time on stderr, if it ran under it)."""
     started = time.perf_counter()
     done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(args[1:])} failed ({done.returncode}): {done.stderr[-2000:]}")
-    return elapsed, done.stdout.strip()
+    peak = PEAK_RSS.search(done.stderr)
+    return elapsed, done.stdout.strip() + (f"\npeak RSS {int(peak.group(1)) / 1024:.0f} MB" if peak else "")
 
 
 def cycle_ms(line: str) -> float:
@@ -203,8 +213,16 @@ def stage_cycles(env: dict[str, str], base: Path) -> tuple[list[Row], datetime]:
               f"was before it ({prof_s:.1f} s under cProfile)")
         print_profile(profile)
     shutil.rmtree(before, ignore_errors=True)
+    # The CLI exactly, at the real clock (a second manual pull in the same slot), under GNU time for
+    # its peak RSS: the imported rows are read in bounded chunks, not all at once.
+    gnu_time = ["/usr/bin/time", "-f", "peak RSS %M KB"] if Path("/usr/bin/time").exists() else []
+    catch_s, caught = timed_run([*gnu_time, sys.executable, "-m", "monitoring", "run-once", "--catch-up"],
+                                env)
+    print(f"run-once --catch-up: {catch_s:.2f} s wall; {caught}", flush=True)
+    if "deferred" in caught.split("drift catch-up:")[-1]:
+        raise SystemExit("the catch-up left drift work deferred: the steady figures would not be steady")
     steady: list[tuple[float, str]] = []
-    for hours in (1, 2, 3):
+    for hours in (2, 3, 4):
         at = (slot + timedelta(hours=hours, minutes=30)).isoformat()
         steady.append(timed_run([sys.executable, str(Path(__file__)), "--cycle-at", at], env))
         print(f"steady run-once (+{hours} h): {steady[-1][0]:.2f} s wall; {steady[-1][1]}", flush=True)
@@ -214,9 +232,12 @@ def stage_cycles(env: dict[str, str], base: Path) -> tuple[list[Row], datetime]:
     return [Row("first run-once on the imported store (wall)",
                 f"{first_s:.1f} s (cycle {cycle_ms(first) / 1000:.1f} s)", f"<= {CYCLE_GOAL_S:g} s",
                 first_s <= CYCLE_GOAL_S),
+            Row("then run-once --catch-up: all drift work done (wall)",
+                f"{catch_s:.1f} s" + (f", {caught.rsplit(chr(10), 1)[-1]}" if "peak RSS" in caught else ""),
+                "(informational)", None),
             Row("steady run-once (median of 3, wall)",
                 f"{wall:.1f} s (cycle {statistics.median(inner):.0f} ms)", f"<= {CYCLE_GOAL_S:g} s",
-                wall <= CYCLE_GOAL_S)], slot + timedelta(hours=4)
+                wall <= CYCLE_GOAL_S)], slot + timedelta(hours=5)
 
 
 def stage_pages(small: int, large: int, runs: int) -> list[Row]:

@@ -3,9 +3,11 @@
 For each field the service freezes a reference from the first rows of the analysis
 sources once there are enough (recording why a check is skipped until then), then
 folds every pull it has not yet seen into the detector state, in time order, and
-turns each check's verdicts into alert signals stamped with the pull's time. The
-state, the drift runs and the alert changes commit in one transaction, so a crash
-repeats the work instead of skipping it. Reference models are parsed once and kept.
+turns each check's verdicts into alert signals stamped with the pull's time. Rows are
+read in bounded chunks, and a live cycle's ``Budget`` may stop a pass early: the rest
+is deferred, never skipped. Each chunk's state, drift runs and alert changes commit in
+one transaction, so a crash repeats the work instead of skipping it. Reference models
+are parsed once and kept.
 """
 
 from __future__ import annotations
@@ -282,8 +284,10 @@ class DriftService:
         return checks, changes
 
     def _chunk(self, field: str, start: int, end: int) -> tuple[FieldRows, bool]:
-        """Up to ``chunk_rows`` rows from ``start``, cut at a pull boundary; True when nothing is left.
+        """Up to ``chunk_rows`` rows from ``start``, cut before the last pull; True when nothing is left.
 
+        The cut is in time, before the first row of the last pull read (rows come in time
+        order), so no pull is split and the next chunk starts right after this one.
         A pull bigger than the chunk is read whole (the limit doubles until it fits).
         """
         limit = self.chunk_rows
@@ -291,9 +295,9 @@ class DriftService:
             rows = self._rows(field, start, end, limit)
             if rows.values.size < limit:
                 return rows, True
-            whole = rows.keys != rows.keys[-1]
-            if whole.any():
-                keep = int(np.flatnonzero(whole)[-1]) + 1
+            cut = rows.times[rows.keys == rows.keys[-1]].min()
+            keep = int(np.searchsorted(rows.times, cut, side="left"))
+            if keep:
                 return FieldRows(rows.times[:keep], rows.keys[:keep], rows.values[:keep]), False
             limit *= 2
 
