@@ -154,3 +154,49 @@ def test_kill_during_cycles_leaves_whole_pulls(env, tmp_path, rng) -> None:
 
 def test_kill_during_settings_writes_keeps_value_and_audit_together(env, tmp_path, rng) -> None:
     _kill_repeatedly("settings", tmp_path, env, rng, 0.1, 1.5, "audit")
+
+
+def _drift_runs(env: dict[str, str]) -> tuple[dict[str, int], list, dict[str, int], dict[str, int]]:
+    """(ok checks per field, any (field, pull time) checked twice, references per field,
+    pulls after each field's reference: what a caught-up detector has checked)."""
+    monitor = open_monitor(load_config(env), bootstrap_admin=False)
+    try:
+        with monitor.store.read() as conn:
+            checked = dict(conn.execute("SELECT field, count(*) FROM drift_runs WHERE status = 'ok' "
+                                        "GROUP BY field").fetchall())
+            twice = conn.execute("SELECT field, run_at FROM drift_runs WHERE status = 'ok' "
+                                 "GROUP BY field, run_at HAVING count(*) > 1").fetchall()
+            references = dict(conn.execute("SELECT field, count(*) FROM drift_references "
+                                           "GROUP BY field").fetchall())
+            due = dict(conn.execute(
+                "SELECT r.field, count(DISTINCT p.predicted_at) FROM drift_references r "
+                "JOIN predictions p ON p.predicted_at > r.end_at AND p.source = 'mock' "
+                "GROUP BY r.field").fetchall())
+        return checked, twice, references, due
+    finally:
+        monitor.close()
+
+
+def test_kill_during_reference_fits_and_catch_up_checks_every_pull_once(env, tmp_path, rng) -> None:
+    """A zero drift budget: each worker's life is reference fits and one-pull catch-up passes."""
+    budget_zero = {**env, "MONITOR_DRIFT_BUDGET_SECONDS": "0"}
+    seen, behind = [], []
+    for _ in range(KILLS):
+        _kill_after(_start("catch-up", tmp_path, budget_zero), float(rng.uniform(1.0, 5.0)))
+        _check_whole(budget_zero)
+        checked, twice, references, due = _drift_runs(budget_zero)
+        assert twice == [], f"pulls checked twice after a kill: {twice}"
+        assert all(n == 1 for n in references.values()), references  # a fit commits once or not at all
+        seen.append(sum(checked.values()) + sum(references.values()))
+        behind.append(len(references) < 3 or sum(due.values()) > sum(checked.values()))
+    assert seen[-1] > 0, f"the catch-up workers committed no fit and no check before their kills: {seen}"
+    assert any(behind), "no kill landed while drift work was still deferred"
+    monitor = open_monitor(load_config(budget_zero), bootstrap_admin=False)
+    try:  # finishing the deferred work afterwards checks every pull after each reference exactly once
+        pipeline = build_pipeline(monitor)
+        done = pipeline.catch_up(monitor.clock())
+        assert done.deferred == {} and done.error is None
+    finally:
+        monitor.close()
+    checked, twice, _, due = _drift_runs(budget_zero)
+    assert twice == [] and checked == due and len(checked) == 3

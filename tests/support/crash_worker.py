@@ -6,6 +6,10 @@ Usage: python -m tests.support.crash_worker MODE WORKDIR
              clock restarts with each worker, so a restart re-runs slots that were already
              pulled, as a restart does once the lease of an interrupted slot expires
   settings : writes settings (with their audit rows), forever
+  catch-up : stores twelve days of simulated hourly history once, then runs the scheduler's job
+             (lease, cycle, deferred drift work) an hour apart, forever; run it with
+             MONITOR_DRIFT_BUDGET_SECONDS=0 so that reference fits and one-pull catch-up
+             passes fill its life
 Prints "ready" once the store is open, so the killer knows the work has begun.
 """
 
@@ -13,13 +17,18 @@ from __future__ import annotations
 
 import itertools
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
+
 from monitoring.actors import Actor
-from monitoring.context import open_monitor
+from monitoring.context import Monitor, open_monitor
 from monitoring.importer import import_csv
 from monitoring.lifecycle import build_pipeline
+from monitoring.scheduler import PullScheduler
+from monitoring.store import Predictions, PullRecord, Pulls, StoredRow
+from monitoring.timeutil import to_ms
 from tests.support.clock import FakeClock
 
 
@@ -37,6 +46,13 @@ def main() -> int:
         while True:
             pipeline.run_cycle(clock(), "scheduled")
             clock.advance(hours=1)
+    elif mode == "catch-up":
+        _history(monitor, HISTORY_START, days=HISTORY_DAYS)
+        clock.set(HISTORY_START + timedelta(days=HISTORY_DAYS))
+        scheduler = PullScheduler(monitor, build_pipeline(monitor))
+        while True:
+            scheduler.tick()
+            clock.advance(hours=1)
     elif mode == "settings":
         admin = Actor("admin", "admin")
         for i in itertools.count():
@@ -44,6 +60,27 @@ def main() -> int:
                                             "window_pulls": 10 + i % 50})
             clock.advance(seconds=1)
     return 0
+
+
+HISTORY_START = datetime(2026, 1, 5, tzinfo=UTC)
+HISTORY_DAYS = 12  # a week of reference, then five days (120 pulls a field) to catch up
+
+
+def _history(monitor: Monitor, start: datetime, days: int) -> None:
+    """Hourly simulated pulls of every seed field, all in one transaction, unless already there."""
+    with monitor.store.read() as conn:
+        if Predictions(conn).count(["mock"]):
+            return
+    rng = np.random.default_rng(9)
+    with monitor.store.transaction() as conn:
+        for h in range(days * 24):
+            at = to_ms(start + timedelta(hours=h))
+            pull_id = Pulls(conn).add(PullRecord(slot_at=at, started_at=at, finished_at=at, kind="backfill",
+                                                 source="mock", outcome="ok", rows_received=1, rows_stored=1))
+            row = {"archived_gb_predicted": float(rng.normal(500, 40)),
+                   "savings_gb_predicted": float(abs(rng.normal(120, 15))),
+                   "confidence_interval": float(rng.uniform(0.7, 0.9))}
+            Predictions(conn).insert(pull_id, "mock", [StoredRow(at, 0, row)])
 
 
 if __name__ == "__main__":
