@@ -1,8 +1,9 @@
-"""kill -9 during an import, a cycle and a settings write, at random moments.
+"""kill -9 during an import, a cycle, a settings write and drift catch-up, at random moments.
 
 After every kill the store must open, pass SQLCipher's integrity check, and hold only
 whole pulls: each pull's rows, quarantined rows and rollups agree with its record, and
-redoing the interrupted work adds exactly what was missing: no slot has two pulls.
+redoing the interrupted work adds exactly what was missing: no slot has two pulls, and
+no pull is checked for drift twice.
 
 The kill moments are random per run (the seed is printed, and ``KILL9_SEED`` replays one);
 each test also checks that the workers committed work under the kills, so the kills hit a
