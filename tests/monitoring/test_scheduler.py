@@ -102,6 +102,11 @@ def test_deferred_drift_work_is_caught_up_inside_the_lease_after_the_cycle_is_re
     assert scheduler_status(monitor)["last_error"] is None
     with monitor.store.read() as conn:
         assert RuntimeState(conn).lease("pull")["expires_at"] == DONE  # the slot is finished after it
+    monitor.settings.update(ADMIN, {"pull_interval_minutes": 2})
+    scheduler.refresh_interval()
+    clock.advance(hours=1)
+    assert scheduler.tick() is True
+    assert runner.seen[-1][3] == 60.0  # half the interval: the next pull never waits behind it
 
 
 def test_interval_change_takes_effect_without_restart(monitor: Monitor, clock) -> None:
