@@ -111,7 +111,9 @@ def overview(monitor: Monitor, field_name: str) -> DriftOverview:
         record = drift.active_reference(field_name)
         latest = drift.latest_run(field_name)
         state = drift.state(field_name)
-        through = state[1] if state else record.end_at if record else None
+        # where detection carries on: after its state and (after a re-baseline) the reference's end
+        ends = [v for v in (state[1] if state else None, record.end_at if record else None) if v is not None]
+        through = max(ends) if ends else None
         unchecked = None
         if through is not None:  # one indexed step past the progress: is there a backlog?
             times, _ = Predictions(conn).values(field_name, through + 1, 2**62, monitor.analysis_sources, 1)
