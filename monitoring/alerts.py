@@ -57,6 +57,16 @@ class Changes:
     escalated: list[Alert] = _field(default_factory=list)
     resolved: list[Alert] = _field(default_factory=list)
 
+    @property
+    def any(self) -> bool:
+        return bool(self.opened or self.escalated or self.resolved)
+
+    def merge(self, other: Changes) -> None:
+        """Add ``other``'s changes to these (a cycle's, a field's or a pass's total)."""
+        self.opened += other.opened
+        self.escalated += other.escalated
+        self.resolved += other.resolved
+
 
 def _episode(alert: Alert) -> Episode:
     return Episode(alert.field or "", alert.kind, alert.opened_at, alert.severity, alert.last_seen_at,

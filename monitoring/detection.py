@@ -193,9 +193,7 @@ class DriftService:
                 started = time.perf_counter()
                 field_checks, field_changes = self._run_field(field, config, now, settings, budget)
                 checks += field_checks
-                changes.opened += field_changes.opened
-                changes.escalated += field_changes.escalated
-                changes.resolved += field_changes.resolved
+                changes.merge(field_changes)
                 if field_checks:
                     elapsed_ms = (time.perf_counter() - started) * 1000
                     with self.monitor.store.transaction() as conn:
@@ -268,11 +266,8 @@ class DriftService:
                     log.warning("skipped a pull of %s: %s", field, exc)
                     continue
                 results.append((check, self._signals(check)))
-            step = self._commit(field, reference_id, results, state, done_through, config)
+            changes.merge(self._commit(field, reference_id, results, state, done_through, config))
             checks += [c for c, _ in results]
-            changes.opened += step.opened
-            changes.escalated += step.escalated
-            changes.resolved += step.resolved
             through = done_through
             if stopped:
                 if not self.monitor.stopping.is_set():
@@ -311,10 +306,7 @@ class DriftService:
                 at = int(round(check.at * 1000))
                 drift.add_run(at, field, reference_id, "ok", check.drifted, check.severity, None,
                               check.to_dict())
-                step = apply_signals(conn, signals, at, config.resolve_after_clean_checks)
-                changes.opened += step.opened
-                changes.escalated += step.escalated
-                changes.resolved += step.resolved
+                changes.merge(apply_signals(conn, signals, at, config.resolve_after_clean_checks))
             if state is not None:
                 drift.put_state(field, reference_id, done_through, state.to_dict())
         return changes

@@ -133,9 +133,7 @@ class Pipeline:
                     with self.monitor.store.transaction() as conn:
                         extra = apply_signals(conn, ops, to_ms(now),
                                               int(settings["resolve_after_clean_checks"]))
-                    report.changes.opened += extra.opened
-                    report.changes.escalated += extra.escalated
-                    report.changes.resolved += extra.resolved
+                    report.changes.merge(extra)
             except MonitoringError as exc:
                 report.errors.append(f"alerts: {exc}")
                 log.error("operational alerts failed: %s", exc)
@@ -143,8 +141,7 @@ class Pipeline:
             report.duration_ms = (time.perf_counter() - started) * 1000
             self._finish(now, report)
             self._after(now, kind, report)
-        if self.on_changes and (report.changes.opened or report.changes.escalated
-                                or report.changes.resolved):
+        if self.on_changes and report.changes.any:
             self.on_changes(report.changes)
         return report
 
@@ -172,9 +169,7 @@ class Pipeline:
                 break
             out.passes += 1
             out.checks += len(checks)
-            out.changes.opened += changes.opened
-            out.changes.escalated += changes.escalated
-            out.changes.resolved += changes.resolved
+            out.changes.merge(changes)
             out.deferred = dict(budget.deferred)
             deferred = bool(budget.deferred)
         out.seconds = self.timer() - started
@@ -182,7 +177,7 @@ class Pipeline:
             log.info("drift catch-up: %d check(s) in %d pass(es), %.1f s%s", out.checks, out.passes,
                      out.seconds, f"; still deferred: {', '.join(out.deferred)}" if out.deferred else "")
         events.emit_alert_changes(out.changes)
-        if self.on_changes and (out.changes.opened or out.changes.escalated or out.changes.resolved):
+        if self.on_changes and out.changes.any:
             self.on_changes(out.changes)
         return out
 

@@ -81,7 +81,7 @@ def _targets(outbox: Outbox, event: str, alert: Alert, at: int, floor: int,
 def enqueue_changes(conn: Connection, changes: Changes, at: int) -> list[int]:
     """Write the outbox rows for ``changes`` (made at ``at``) on ``conn``; returns the new row ids."""
     scope = _scope.get() or _UNSCOPED
-    if scope.muted or not (changes.opened or changes.escalated or changes.resolved):
+    if scope.muted or not changes.any:
         return []
     settings = read_settings(conn)
     channels = configured(settings)
