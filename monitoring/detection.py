@@ -156,7 +156,7 @@ class DriftService:
         fit_ms = (time.perf_counter() - started) * 1000
         with self.monitor.store.transaction() as conn:
             drift = DriftStore(conn)
-            progress = _progress(drift, field)
+            progress = drift.checked_through(field)
             record = drift.add_reference(
                 field, to_ms(now), actor, start, end, int(values.size),
                 ",".join(self.monitor.analysis_sources),
@@ -205,7 +205,7 @@ class DriftService:
         """(field, checked through) with no reference first, then the oldest progress."""
         with self.monitor.store.read() as conn:
             drift = DriftStore(conn)
-            progress = [(f, _progress(drift, f)) for f in fields]
+            progress = [(f, drift.checked_through(f)) for f in fields]
         return sorted(progress, key=lambda fp: -1 if fp[1] is None else fp[1])
 
     def _skip(self, field: str, now: datetime, reason: str) -> FieldCheck:
@@ -235,12 +235,9 @@ class DriftService:
         reference_id, reference_end = active
         model = self.model(reference_id, config)
         state = DetectorState.from_dict(saved[2]) if saved and saved[0] == reference_id else None
-        if saved is None:
-            through = reference_end
-        elif saved[0] == reference_id:
-            through = saved[1]
-        else:  # a re-baseline committed while a cycle ran: carry on after both, re-check nothing
-            through = max(saved[1], reference_end)
+        # after both the state and the reference's end (a re-baseline committed while a cycle ran
+        # ends later than the state; a state of the active reference is never before its end)
+        through = max(saved[1], reference_end) if saved else reference_end
         checks: list[FieldCheck] = []
         changes = Changes()
         end = to_ms(now) + 1
@@ -331,12 +328,3 @@ def _emit_check(field: str, checks: list[FieldCheck], elapsed_ms: float) -> None
         "field": field, "status": last.status, "drifted": bool(drifted),
         "severity": drifted[-1].severity if drifted else None, "reason": last.reason}, {
         "duration_ms": elapsed_ms, "pulls": len(checks), "drifted_pulls": len(drifted)})
-
-
-def _progress(drift: DriftStore, field: str) -> int | None:
-    """How far detection of ``field`` got (epoch ms): its state, else its reference's end."""
-    saved = drift.state(field)
-    if saved is not None:
-        return saved[1]
-    active = drift.active_reference_id(field)
-    return active[1] if active is not None else None

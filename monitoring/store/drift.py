@@ -111,6 +111,16 @@ class DriftStore:
             (field,)).fetchone()
         return (int(row[0]), int(row[1]), json.loads(row[2])) if row else None
 
+    def checked_through(self, field: str) -> int | None:
+        """Where detection of ``field`` carries on (epoch ms): after its state and its active
+        reference's end (a re-baseline may end later than the state); None before any reference.
+        Read without parsing the state, so ordering fields or showing a backlog stays cheap."""
+        row = self.conn.execute(
+            "SELECT max(coalesce((SELECT through_at FROM drift_state WHERE field = ?), -1), "
+            "coalesce((SELECT end_at FROM drift_references WHERE field = ? AND status = 'active'), -1))",
+            (field, field)).fetchone()
+        return int(row[0]) if row[0] >= 0 else None
+
     def put_state(self, field: str, reference_id: int, through_at: int, state: Any) -> None:
         self.conn.execute(
             "INSERT INTO drift_state (field, reference_id, through_at, state) VALUES (?, ?, ?, ?) "

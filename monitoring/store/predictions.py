@@ -187,6 +187,11 @@ class Predictions:
         data = self._select(field, "predicted_at", start, end, sources, limit, 2)
         return data[:, 0].astype(np.int64), data[:, 1]
 
+    def first_at(self, field: str, start: int, sources: Sequence[str]) -> int | None:
+        """The time (ms) of the first row of ``field`` at or after ``start``: is anything unchecked?"""
+        times, _ = self.values(field, start, 2**62, sources, 1)
+        return int(times[0]) if times.size else None
+
     def values_by_pull(self, field: str, start: int, end: int, sources: Sequence[str],
                        limit: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(times ms, pull keys, values) of one field in [start, end), oldest first.

@@ -111,13 +111,10 @@ def overview(monitor: Monitor, field_name: str) -> DriftOverview:
         record = drift.active_reference(field_name)
         latest = drift.latest_run(field_name)
         state = drift.state(field_name)
-        # where detection carries on: after its state and (after a re-baseline) the reference's end
-        ends = [v for v in (state[1] if state else None, record.end_at if record else None) if v is not None]
-        through = max(ends) if ends else None
-        unchecked = None
-        if through is not None:  # one indexed step past the progress: is there a backlog?
-            times, _ = Predictions(conn).values(field_name, through + 1, 2**62, monitor.analysis_sources, 1)
-            unchecked = from_ms(int(times[0])) if times.size else None
+        through = drift.checked_through(field_name)
+        first = (Predictions(conn).first_at(field_name, through + 1, monitor.analysis_sources)
+                 if through is not None else None)  # one indexed step past the progress: a backlog?
+    unchecked = from_ms(first) if first is not None else None
     reference = _reference_info(record) if record else None
     checked_through = from_ms(through) if through is not None else None
     if latest is None:

@@ -22,6 +22,20 @@ def test_references_are_versioned_and_one_is_active(store: Store) -> None:
         assert drift.state("a") is None  # a new reference starts a fresh detector
 
 
+def test_checked_through_is_the_later_of_the_state_and_the_active_references_end(store: Store) -> None:
+    with store.transaction() as conn:
+        drift = DriftStore(conn)
+        assert drift.checked_through("a") is None  # no reference yet
+        ref = drift.add_reference("a", 1, "system", 0, 10, 100, "azure_ml", {})
+        assert drift.checked_through("a") == 10  # nothing checked: carry on after the reference
+        drift.put_state("a", ref.id, 50, {"cusum": 1.0})
+        assert drift.checked_through("a") == 50
+        newer = drift.add_reference("a", 2, "admin", 20, 80, 200, "azure_ml", {}, "rebaseline")
+        drift.put_state("a", newer.id, 60, {})  # a state older than the reference's end
+        assert drift.checked_through("a") == 80
+        assert drift.checked_through("b") is None
+
+
 def test_drift_runs_round_trip(store: Store) -> None:
     with store.transaction() as conn:
         drift = DriftStore(conn)
