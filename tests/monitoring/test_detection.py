@@ -20,8 +20,9 @@ from monitoring.context import Monitor, open_monitor
 from monitoring.detection import DriftService
 from monitoring.pipeline import Pipeline
 from monitoring.sources import MockSource
-from monitoring.store import DriftStore, Predictions, PullRecord, Pulls, StoredRow
+from monitoring.store import DriftStore
 from monitoring.timeutil import to_ms
+from tests.support.hourly import store_pulls
 
 ADMIN = Actor("admin", "admin")
 FIELDS = ["archived_gb_predicted", "savings_gb_predicted"]
@@ -44,18 +45,14 @@ def _history(monitor: Monitor, rows_per_pull: int, big_pull_at: int | None = Non
     """``DAYS`` of hourly pulls for both fields; a 6-sd shift in the last day opens alerts."""
     rng = np.random.default_rng(11)
     monitor.settings.update(ADMIN, {"monitored_fields": FIELDS})
-    with monitor.store.transaction() as conn:
-        for h in range(DAYS * 24):
-            at = to_ms(START + timedelta(hours=h))
-            n = rows_per_pull * (4 if h == big_pull_at else 1)
-            shift = 6.0 if h >= (DAYS - 1) * 24 else 0.0
-            a = 500 + 10 * (rng.standard_normal(n) + shift)
-            b = 80 + 3 * rng.standard_normal(n)
-            pull_id = Pulls(conn).add(PullRecord(slot_at=at, started_at=at, finished_at=at,
-                                                 kind="scheduled", source="mock", outcome="ok",
-                                                 rows_received=n, rows_stored=n))
-            Predictions(conn).insert(pull_id, "mock", [
-                StoredRow(at, i, {FIELDS[0]: float(a[i]), FIELDS[1]: float(b[i])}) for i in range(n)])
+    pulls = []
+    for h in range(DAYS * 24):
+        n = rows_per_pull * (4 if h == big_pull_at else 1)
+        shift = 6.0 if h >= (DAYS - 1) * 24 else 0.0
+        a = 500 + 10 * (rng.standard_normal(n) + shift)
+        b = 80 + 3 * rng.standard_normal(n)
+        pulls.append([{FIELDS[0]: float(a[i]), FIELDS[1]: float(b[i])} for i in range(n)])
+    store_pulls(monitor, START, pulls)
 
 
 def _outcome(monitor: Monitor) -> tuple[list, list]:

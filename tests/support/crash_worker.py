@@ -27,9 +27,9 @@ from monitoring.context import Monitor, open_monitor
 from monitoring.importer import import_csv
 from monitoring.lifecycle import build_pipeline
 from monitoring.scheduler import PullScheduler
-from monitoring.store import Predictions, PullRecord, Pulls, StoredRow
-from monitoring.timeutil import to_ms
+from monitoring.store import Predictions
 from tests.support.clock import FakeClock
+from tests.support.hourly import store_pulls
 
 
 def main() -> int:
@@ -72,15 +72,10 @@ def _history(monitor: Monitor, start: datetime, days: int) -> None:
         if Predictions(conn).count(["mock"]):
             return
     rng = np.random.default_rng(9)
-    with monitor.store.transaction() as conn:
-        for h in range(days * 24):
-            at = to_ms(start + timedelta(hours=h))
-            pull_id = Pulls(conn).add(PullRecord(slot_at=at, started_at=at, finished_at=at, kind="backfill",
-                                                 source="mock", outcome="ok", rows_received=1, rows_stored=1))
-            row = {"archived_gb_predicted": float(rng.normal(500, 40)),
-                   "savings_gb_predicted": float(abs(rng.normal(120, 15))),
-                   "confidence_interval": float(rng.uniform(0.7, 0.9))}
-            Predictions(conn).insert(pull_id, "mock", [StoredRow(at, 0, row)])
+    store_pulls(monitor, start, [[{"archived_gb_predicted": float(rng.normal(500, 40)),
+                                   "savings_gb_predicted": float(abs(rng.normal(120, 15))),
+                                   "confidence_interval": float(rng.uniform(0.7, 0.9))}]
+                                 for _ in range(days * 24)], kind="backfill")
 
 
 if __name__ == "__main__":
