@@ -36,11 +36,13 @@ from typing import Any
 import numpy as np
 
 from monitoring.drift import alarm_rates as ar
-from monitoring.drift.batch import bin_counts_many, js_many, ks_many, psi_many, wasserstein_many
+from monitoring.drift.batch import bin_counts_many, ks_many, wasserstein_many
 from monitoring.drift.config import DriftConfig
 from monitoring.drift.core import ReferenceCore, fit_core, residualize
 from monitoring.drift.cusum import gate_scores, reference_values, signed_scores
+from monitoring.drift.jensen_shannon import js_rows
 from monitoring.drift.mann_kendall import mk_z_many
+from monitoring.drift.psi import psi_rows, smoothed
 from monitoring.drift.pulls import Pulls
 from monitoring.drift.registry import BY_NAME, CUSUM_WEIGHTS, DISTANCES, PVALUE_METHODS
 from monitoring.drift.simulate import sieve, simulate
@@ -117,9 +119,10 @@ def _window_stats(core: ReferenceCore, resid: np.ndarray, window: int, batch: in
     n_h = n_ref * n_cur / (n_ref + n_cur)
     sk = core.sketch
     counts = bin_counts_many(core.edges, rows)
-    return n_h * np.column_stack((ks_many(sk, rows) ** 2, psi_many(core.ref_props, counts),
+    psis = psi_rows(core.ref_props, smoothed(counts / per, per))
+    return n_h * np.column_stack((ks_many(sk, rows) ** 2, psis,
                                   wasserstein_many(sk, np.clip(rows, sk[0], sk[-1])) ** 2,
-                                  js_many(core.ref_props, counts) ** 2))
+                                  js_rows(core.ref_props, counts) ** 2))
 
 
 def calibrate(core: ReferenceCore, pulls: Pulls, config: DriftConfig, rng: np.random.Generator

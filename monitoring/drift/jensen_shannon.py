@@ -18,17 +18,25 @@ from monitoring.drift.results import MethodResult
 NAME = "jensen_shannon"
 
 
-def _kl(p: np.ndarray, m: np.ndarray) -> float:
-    mask = p > 0
-    return float(np.sum(p[mask] * np.log(p[mask] / m[mask])))
+def _kl(p: np.ndarray, m: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(p > 0, p * np.log(p / m), 0.0).sum(axis=-1)
+
+
+def js_rows(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """sqrt of the JS divergence over the last axis (weights normalised), as
+    scipy.spatial.distance.jensenshannon; row-wise so the calibration scores all its windows at once."""
+    p = np.asarray(p, dtype=np.float64)
+    q = np.asarray(q, dtype=np.float64)
+    p = p / np.sum(p, axis=-1, keepdims=True)
+    q = q / np.sum(q, axis=-1, keepdims=True)
+    m = 0.5 * (p + q)
+    return np.sqrt(np.maximum(0.5 * _kl(p, m) + 0.5 * _kl(q, m), 0.0))
 
 
 def js_distance(p: np.ndarray, q: np.ndarray) -> float:
-    """sqrt of the JS divergence, as scipy.spatial.distance.jensenshannon(p, q)."""
-    p = np.asarray(p, dtype=np.float64) / np.sum(p)
-    q = np.asarray(q, dtype=np.float64) / np.sum(q)
-    m = 0.5 * (p + q)
-    return float(np.sqrt(max(0.5 * _kl(p, m) + 0.5 * _kl(q, m), 0.0)))
+    """JS distance of one window's proportions."""
+    return float(js_rows(p, q))
 
 
 def method(inp: CheckInput, params: Mapping[str, Any], override: float | None, default: float,

@@ -30,17 +30,25 @@ def bin_proportions(edges: np.ndarray, values: np.ndarray, weights: np.ndarray |
     return counts / max(counts.sum(), 1e-300)
 
 
-def smoothed(props: np.ndarray, n_rows: float) -> np.ndarray:
-    """Proportions of ``n_rows`` rows with half a row added to every bin (Jeffreys prior)."""
+def smoothed(props: np.ndarray, n_rows: float | np.ndarray) -> np.ndarray:
+    """Proportions of ``n_rows`` rows with half a row added to every bin (Jeffreys prior).
+
+    Row-wise over the last axis, so the calibration smooths all its windows at once.
+    """
     props = np.asarray(props, dtype=np.float64)
-    return (props * n_rows + 0.5) / (n_rows + 0.5 * props.size)
+    return (props * n_rows + 0.5) / (n_rows + 0.5 * props.shape[-1])
+
+
+def psi_rows(ref_props: np.ndarray, cur_props: np.ndarray, floor: float = FLOOR) -> np.ndarray:
+    """sum (cur - ref) * ln(cur / ref) over the last axis, proportions floored at ``floor``."""
+    r = np.maximum(np.asarray(ref_props, dtype=np.float64), floor)
+    c = np.maximum(np.asarray(cur_props, dtype=np.float64), floor)
+    return np.sum((c - r) * np.log(c / r), axis=-1)
 
 
 def psi(ref_props: np.ndarray, cur_props: np.ndarray, floor: float = FLOOR) -> float:
-    """sum (cur - ref) * ln(cur / ref), proportions floored at ``floor``."""
-    r = np.maximum(np.asarray(ref_props, dtype=np.float64), floor)
-    c = np.maximum(np.asarray(cur_props, dtype=np.float64), floor)
-    return float(np.sum((c - r) * np.log(c / r)))
+    """PSI of one window's proportions."""
+    return float(psi_rows(ref_props, cur_props, floor))
 
 
 def method(inp: CheckInput, params: Mapping[str, Any], override: float | None, default: float,

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from monitoring.drift.batch import bin_counts_many, js_many, ks_many, psi_many, wasserstein_many
-from monitoring.drift.jensen_shannon import js_distance
-from monitoring.drift.psi import bin_proportions, psi, smoothed
+from monitoring.drift.batch import bin_counts_many, ks_many, wasserstein_many
+from monitoring.drift.jensen_shannon import js_distance, js_rows
+from monitoring.drift.psi import bin_proportions, psi, psi_rows, smoothed
 
 
 def _windows(kind: str, n_win: int, m: int, rng: np.random.Generator) -> np.ndarray:
@@ -37,13 +37,14 @@ def test_ks_and_w1_equal_scipy_per_window(kind: str, m: int) -> None:
 
 
 @pytest.mark.parametrize("kind", ["continuous", "ties"])
-def test_psi_and_js_equal_the_one_window_functions(kind: str) -> None:
+def test_batched_bin_counts_with_row_wise_psi_and_js_equal_the_one_window_functions(kind: str) -> None:
     rng = np.random.default_rng(7)
     sketch, rows = _sketch(kind, rng), _windows(kind, 40, 120, rng)
     edges = np.unique(np.quantile(sketch, np.arange(1, 10) / 10))
     ref_props = bin_proportions(edges, sketch)
     counts = bin_counts_many(edges, rows)
-    psis, jss = psi_many(ref_props, counts), js_many(ref_props, counts)
+    n = counts.sum(axis=1, keepdims=True)
+    psis, jss = psi_rows(ref_props, smoothed(counts / n, n)), js_rows(ref_props, counts)
     for j, row in enumerate(rows):
         props = bin_proportions(edges, row)
         assert counts[j] == pytest.approx(props * row.size)
@@ -58,6 +59,7 @@ def test_a_shifted_window_scores_higher_on_every_distance() -> None:
     edges = np.unique(np.quantile(sketch, np.arange(1, 10) / 10))
     counts = bin_counts_many(edges, rows)
     ref_props = bin_proportions(edges, sketch)
-    for values in (ks_many(sketch, rows), wasserstein_many(sketch, rows), psi_many(ref_props, counts),
-                   js_many(ref_props, counts)):
+    n = counts.sum(axis=1, keepdims=True)
+    for values in (ks_many(sketch, rows), wasserstein_many(sketch, rows),
+                   psi_rows(ref_props, smoothed(counts / n, n)), js_rows(ref_props, counts)):
         assert values[1] > 3 * values[0]
