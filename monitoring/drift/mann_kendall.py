@@ -32,20 +32,19 @@ class MKResult:
 
 def mk_test(x: np.ndarray, var_inflation: float = 1.0) -> MKResult:
     """S = sum_{i<j} sign(x_j - x_i); tie-corrected variance; continuity-corrected two-sided z test."""
-    x = np.asarray(x, dtype=np.float64)
-    n = x.size
-    diff = np.sign(x[None, :] - x[:, None])
-    s = float(np.sum(np.triu(diff, 1)))
-    _, ties = np.unique(x, return_counts=True)
-    var_s = (n * (n - 1) * (2 * n + 5) - float(np.sum(ties * (ties - 1) * (2 * ties + 5)))) / 18.0
-    var_s *= var_inflation
-    z = 0.0 if s == 0 or var_s <= 0 else (s - np.sign(s)) / np.sqrt(var_s)
-    return MKResult(s, var_s, float(z), float(2 * ndtr(-abs(z))))  # norm.sf(x) is ndtr(-x) in scipy
+    s, var_s = _s_and_var(np.asarray(x, dtype=np.float64)[None, :])
+    var_s = var_s * var_inflation
+    z = float(_z(s, var_s)[0])
+    return MKResult(float(s[0]), float(var_s[0]), z, float(2 * ndtr(-abs(z))))  # norm.sf(x) is ndtr(-x)
 
 
 def mk_z_many(x: np.ndarray) -> np.ndarray:
     """``mk_test(row).z`` for every row of ``x`` (rows, n) at once: the calibration's thousands of windows."""
-    x = np.asarray(x, dtype=np.float64)
+    return _z(*_s_and_var(np.asarray(x, dtype=np.float64)))
+
+
+def _s_and_var(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of ``x`` (rows, n): S and its tie-corrected variance."""
     n = x.shape[1]
     s = np.zeros(x.shape[0])
     for lag in range(1, n):  # by lag: small arrays instead of one (rows, n^2 / 2) temporary
@@ -55,7 +54,11 @@ def mk_z_many(x: np.ndarray) -> np.ndarray:
     for r in np.flatnonzero(np.any(ordered[:, 1:] == ordered[:, :-1], axis=1)):  # rare: exact repeats
         _, t = np.unique(x[r], return_counts=True)
         ties[r] = float(np.sum(t * (t - 1) * (2 * t + 5)))
-    var_s = (n * (n - 1) * (2 * n + 5) - ties) / 18.0
+    return s, (n * (n - 1) * (2 * n + 5) - ties) / 18.0
+
+
+def _z(s: np.ndarray, var_s: np.ndarray) -> np.ndarray:
+    """Continuity-corrected z; 0 when S is 0 or the variance vanishes."""
     with np.errstate(divide="ignore", invalid="ignore"):
         z = (s - np.sign(s)) / np.sqrt(var_s)
     return np.where((s == 0) | (var_s <= 0), 0.0, z)
